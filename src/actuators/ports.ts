@@ -1,0 +1,55 @@
+/** Ports for moving traffic and undoing a deployment. Implementations: simulated, command templates, Azure Container Apps. */
+
+export interface RolloutTarget {
+  serviceName: string;
+  namespace: string;
+  resourceName: string;
+  canaryVersion: string;
+  baselineVersion?: string;
+}
+
+export interface ActuationResult {
+  ok: boolean;
+  /** What was done or would have been done, e.g. the command line or the API call. */
+  action: string;
+  dryRun: boolean;
+  output?: string;
+  error?: string;
+  durationMs: number;
+}
+
+export interface TrafficActuator {
+  readonly name: string;
+  setCanaryWeight(target: RolloutTarget, percent: number): Promise<ActuationResult>;
+  promote(target: RolloutTarget): Promise<ActuationResult>;
+  abort(target: RolloutTarget): Promise<ActuationResult>;
+}
+
+export type StepOutcome = 'succeeded' | 'failed' | 'timed_out' | 'skipped_dry_run' | 'skipped_dependency_failed';
+
+export interface RollbackStepReport {
+  order: number;
+  description: string;
+  command: string;
+  outcome: StepOutcome;
+  durationMs: number;
+  output?: string;
+  error?: string;
+}
+
+export interface RollbackReport {
+  outcome: 'completed' | 'failed' | 'dry_run' | 'not_possible';
+  steps: RollbackStepReport[];
+  durationMs: number;
+}
+
+export class ActuatorError extends Error {
+  constructor(
+    readonly code: 'unsafe_argument' | 'command_failed' | 'command_timeout' | 'azure_api_failed',
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = 'ActuatorError';
+  }
+}
