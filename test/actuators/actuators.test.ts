@@ -173,7 +173,7 @@ describe('Azure Container Apps actuator (ARM client over HTTPS to a local fake)'
       '/subscriptions/sub-1/resourceGroups/rg/providers/Microsoft.App/containerApps/checkout',
     );
     expect(patch?.headers.authorization).toBe('Bearer fake-token');
-    const ingress = (patch?.body as typeof app).properties.configuration.ingress;
+    const ingress = (patch!.body as typeof app).properties.configuration.ingress;
     expect(ingress.targetPort).toBe(3978);
     expect(ingress.traffic).toEqual([
       { revisionName: 'checkout--v2', weight: 25 },
