@@ -1,0 +1,143 @@
+/**
+ * Assessment throughput and latency: parse → assessRisk → draftContract, in one process on one core.
+ *   (a) the seed example (/work/shared/seed copy in test/fixtures): goal ≥ 5,000 assessments/s;
+ *   (b) a synthetic 2,000-file change with descriptions and added lines: goal p99 < 50 ms.
+ * Run: npm run bench:assess. Prints a table; never fails on a goal (figures, not a test).
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { assessDeployment } from '../src/domain/contract.js';
+import { DEFAULT_POLICY } from '../src/domain/policy.js';
+import { renderContractText } from '../src/domain/render/text.js';
+import { parseDeploymentJson } from '../src/domain/request.js';
+
+const NOW = new Date('2026-11-24T12:00:00.000Z');
+const seedText = readFileSync(join(import.meta.dirname, '../test/fixtures/deployment-example.json'), 'utf8');
+
+function syntheticChange(files: number): string {
+  const areas = [
+    'api',
+    'cache',
+    'db/migrations',
+    'billing',
+    'auth',
+    'ui/components',
+    'infra',
+    'lib/util',
+    'search',
+    'jobs',
+  ];
+  const changes = Array.from({ length: files }, (_, i) => {
+    const area = areas[i % areas.length];
+    const ext = area === 'db/migrations' ? 'sql' : 'ts';
+    return {
+      file_path: `src/${area}/module_${Math.floor(i / areas.length)}/file_${i}.${ext}`,
+      change_type: i % 17 === 0 ? 'add' : 'modify',
+      lines_added: 8 + (i % 23),
+      lines_deleted: i % 7,
+      description: i % 5 === 0 ? `Refactor ${area} handler ${i} for lower latency` : '',
+      added_lines: [
+        { line: 10, text: `export function handler${i}(req) { return process(req, ${i}); }` },
+        { line: 11, text: ext === 'sql' ? 'ALTER TABLE orders ADD COLUMN note text;' : `const ttl = ${i % 300};` },
+      ],
+    };
+  });
+  return JSON.stringify({
+    deployment_id: 'deploy-bench-2000',
+    service_name: 'monolith',
+    environment: 'production',
+    version: 'v9.0.0',
+    changes,
+    current_error_rate_percent: 0.05,
+    current_p95_latency_ms: 180,
+    current_p99_latency_ms: 450,
+    target_error_rate_percent: 0.1,
+    target_p95_latency_ms: 250,
+    target_p99_latency_ms: 800,
+    current_qps: 5000,
+    peak_qps: 8000,
+    rollback_capability: true,
+  });
+}
+
+interface Result {
+  name: string;
+  iterations: number;
+  perSecond: number;
+  medianMs: number;
+  p99Ms: number;
+  maxMs: number;
+}
+
+function measure(
+  name: string,
+  fn: () => unknown,
+  options: { warmup: number; minIterations: number; minMs: number },
+): Result {
+  for (let i = 0; i < options.warmup; i++) fn();
+  const samples: number[] = [];
+  const start = process.hrtime.bigint();
+  let elapsedMs = 0;
+  while (samples.length < options.minIterations || elapsedMs < options.minMs) {
+    const t0 = process.hrtime.bigint();
+    fn();
+    const t1 = process.hrtime.bigint();
+    samples.push(Number(t1 - t0) / 1e6);
+    elapsedMs = Number(t1 - start) / 1e6;
+  }
+  samples.sort((a, b) => a - b);
+  const at = (q: number) => samples[Math.min(samples.length - 1, Math.ceil(q * samples.length) - 1)] ?? Number.NaN;
+  return {
+    name,
+    iterations: samples.length,
+    perSecond: (samples.length / elapsedMs) * 1000,
+    medianMs: at(0.5),
+    p99Ms: at(0.99),
+    maxMs: samples[samples.length - 1] ?? Number.NaN,
+  };
+}
+
+const bigText = syntheticChange(2000);
+const results = [
+  measure(
+    '(a) seed example: parse + assess + draft',
+    () => assessDeployment(parseDeploymentJson(seedText), DEFAULT_POLICY, { now: NOW }),
+    {
+      warmup: 2000,
+      minIterations: 20_000,
+      minMs: 3000,
+    },
+  ),
+  measure(
+    '(a′) seed example + text render',
+    () => renderContractText(assessDeployment(parseDeploymentJson(seedText), DEFAULT_POLICY, { now: NOW })),
+    { warmup: 1000, minIterations: 10_000, minMs: 2000 },
+  ),
+  measure(
+    '(b) synthetic 2,000-file change',
+    () => assessDeployment(parseDeploymentJson(bigText), DEFAULT_POLICY, { now: NOW }),
+    {
+      warmup: 20,
+      minIterations: 200,
+      minMs: 5000,
+    },
+  ),
+];
+
+const big = assessDeployment(parseDeploymentJson(bigText), DEFAULT_POLICY, { now: NOW });
+console.log(
+  `node ${process.version}, ${process.arch}; synthetic change: ${big.deployment.changes.length} files, ${(bigText.length / 1024).toFixed(0)} KiB JSON, level ${big.risk.level}`,
+);
+console.table(
+  results.map((r) => ({
+    benchmark: r.name,
+    iterations: r.iterations,
+    'per second': Math.round(r.perSecond),
+    'median ms': Number(r.medianMs.toFixed(3)),
+    'p99 ms': Number(r.p99Ms.toFixed(3)),
+    'max ms': Number(r.maxMs.toFixed(3)),
+  })),
+);
+const [a, , b] = results;
+console.log(`goal (a) ≥ 5,000/s: ${a && a.perSecond >= 5000 ? 'met' : 'NOT met'} (${Math.round(a?.perSecond ?? 0)}/s)`);
+console.log(`goal (b) p99 < 50 ms: ${b && b.p99Ms < 50 ? 'met' : 'NOT met'} (${b?.p99Ms.toFixed(2)} ms)`);

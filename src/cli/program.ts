@@ -1,0 +1,115 @@
+/**
+ * The `chaos` command line: builds the commander program from injected dependencies and runs it, mapping errors to
+ * exit codes. Commands live in src/cli/commands/<name>.ts and export `register<Name>Command(program, deps)`;
+ * add new ones to `buildProgram`.
+ *
+ * Exit codes: 0 success; 2 invalid input (bad arguments, unreadable or invalid files, invalid requests, policies or
+ * git ranges), reported as ONE line on stderr naming what is wrong; 1 internal error (one line too, no stack trace
+ * unless CHAOS_DEBUG is set).
+ */
+import { readFile } from 'node:fs/promises';
+import { Command, CommanderError } from 'commander';
+import type { DeploymentRequest } from '../domain/model.js';
+import { readGitRange } from '../intake/gitRange.js';
+import { registerAssessCommand } from './commands/assess.js';
+
+export interface CliIo {
+  stdout(text: string): void;
+  stderr(text: string): void;
+  readStdin(): Promise<string>;
+}
+
+export interface CliDeps {
+  io: CliIo;
+  readTextFile(path: string): Promise<string>;
+  readGitRange(options: { repoDir: string; range: string }): Promise<DeploymentRequest>;
+  now(): Date;
+  cwd(): string;
+  env: Readonly<Record<string, string | undefined>>;
+}
+
+/** An error caused by the user's input; exits 2. */
+export class CliInputError extends Error {
+  readonly code = 'cli_input';
+  override readonly name = 'CliInputError';
+}
+
+/** Error codes (the `code` property of domain and adapter errors) that mean "the input was wrong": exit 2. */
+export const INPUT_ERROR_CODES: ReadonlySet<string> = new Set([
+  'cli_input',
+  'invalid_request',
+  'policy_invalid',
+  'invalid_range',
+  'not_a_repository',
+]);
+
+export const EXIT_OK = 0;
+export const EXIT_INTERNAL = 1;
+export const EXIT_INPUT = 2;
+
+export function buildProgram(deps: CliDeps): Command {
+  const program = new Command('chaos')
+    .description('Chaos Negotiator: deployment risk, contracts and guarded rollouts')
+    .exitOverride()
+    .configureOutput({
+      writeOut: (text) => deps.io.stdout(text),
+      writeErr: (text) => deps.io.stderr(text),
+    })
+    .showSuggestionAfterError(true);
+  registerAssessCommand(program, deps);
+  return program;
+}
+
+/** Runs the CLI with user arguments (without `node` and the script path) and returns the exit code. */
+export async function runCli(args: readonly string[], deps: CliDeps): Promise<number> {
+  const program = buildProgram(deps);
+  try {
+    await program.parseAsync([...args], { from: 'user' });
+    return EXIT_OK;
+  } catch (error) {
+    return reportError(error, deps);
+  }
+}
+
+function reportError(error: unknown, deps: CliDeps): number {
+  if (error instanceof CommanderError) {
+    // commander already printed its message (through configureOutput) for usage errors.
+    if (
+      error.code === 'commander.helpDisplayed' ||
+      error.code === 'commander.version' ||
+      error.code === 'commander.help'
+    ) {
+      return EXIT_OK;
+    }
+    return error.exitCode === 0 ? EXIT_OK : EXIT_INPUT;
+  }
+  const code = typeof error === 'object' && error !== null && 'code' in error ? String(error.code) : '';
+  const message = error instanceof Error ? error.message : String(error);
+  const line = message.replace(/\s*[\r\n]+\s*/g, ' ').trim();
+  if (INPUT_ERROR_CODES.has(code)) {
+    deps.io.stderr(`error: ${line}\n`);
+    return EXIT_INPUT;
+  }
+  deps.io.stderr(`internal error: ${line}\n`);
+  if (deps.env.CHAOS_DEBUG && error instanceof Error && error.stack) deps.io.stderr(`${error.stack}\n`);
+  return EXIT_INTERNAL;
+}
+
+export function defaultCliDeps(): CliDeps {
+  return {
+    io: {
+      stdout: (text) => process.stdout.write(text),
+      stderr: (text) => process.stderr.write(text),
+      readStdin: async () => {
+        const chunks: Buffer[] = [];
+        for await (const chunk of process.stdin) chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
+        return Buffer.concat(chunks).toString('utf8');
+      },
+    },
+    readTextFile: (path) => readFile(path, 'utf8'),
+    readGitRange: (options) => readGitRange(options),
+    now: () => new Date(),
+    cwd: () => process.cwd(),
+    env: process.env,
+  };
+}

@@ -1,0 +1,171 @@
+/**
+ * How much evidence the first canary step can gather: the minimum detectable effect (MDE) and the time needed to
+ * detect a canary that runs exactly at the error-rate guardrail.
+ *
+ * Model: one-sample binomial test of the canary's error proportion against the baseline p0 (today's error rate),
+ * one-sided, normal approximation. To detect a true rate p1 = p0 + δ at level α with power 1 − β it needs
+ *
+ *     n(δ) = ( z₁₋α · √(p0·(1 − p0)) + z₁₋β · √(p1·(1 − p1)) )² / δ²      requests.
+ *
+ * - requests needed  = n(threshold − p0), the guardrail's margin over today's error rate;
+ * - seconds needed   = requests needed / (qps × first-step share);
+ * - MDE              = the δ for which n(δ) equals the requests the step sees in its minimum duration (bisection;
+ *                      n is decreasing in δ);
+ * - adequate         = seconds needed ≤ the step's minimum duration.
+ * The baseline is treated as known (it is measured on far more traffic than the canary), which is why a one-sample
+ * test is used rather than a two-proportion test. With p0 = 0 the approximation is optimistic: a single error is
+ * already "significant"; the note says so.
+ * Unknowns are -1: secondsNeededAtFirstStep when there is no traffic figure, requests/seconds when the margin is not
+ * positive (today's error rate is already at or above the guardrail).
+ */
+import type { CanaryEvidencePlan } from './model.js';
+
+export interface CanaryEvidenceInput {
+  /** Today's error rate, %. */
+  baselineErrorRatePercent: number;
+  /** Error-rate guardrail, %. */
+  thresholdPercent: number;
+  /** Expected requests per second for the whole service. */
+  qps: number;
+  /** First canary step's traffic share, %; null when the ramp has no canary step (evidence comes from the bake at 100 %). */
+  firstStepPercent: number | null;
+  /** Minimum duration of that step (or the bake time when there is no canary step), seconds. */
+  durationSeconds: number;
+  alpha: number;
+  power: number;
+}
+
+export function planCanaryEvidence(input: CanaryEvidenceInput): CanaryEvidencePlan {
+  const p0 = clamp01(input.baselineErrorRatePercent / 100);
+  const p1 = clamp01(input.thresholdPercent / 100);
+  const zAlpha = normalQuantile(1 - input.alpha);
+  const zBeta = normalQuantile(input.power);
+  const share = (input.firstStepPercent ?? 100) / 100;
+  const rate = input.qps * share;
+  const stepLabel =
+    input.firstStepPercent === null
+      ? `the bake at 100 % (${input.durationSeconds} s; no canary step)`
+      : `the first step (${fmt(input.firstStepPercent)} % for ${input.durationSeconds} s)`;
+  const available = Math.floor(rate * input.durationSeconds);
+  const mdeFraction = minimumDetectableEffect(p0, available, zAlpha, zBeta);
+  const mdePercent = round(mdeFraction * 100, 4);
+  const margin = p1 - p0;
+  const test = `one-sided binomial test, α = ${input.alpha}, power ${input.power}`;
+
+  if (margin <= 0) {
+    return {
+      minimumDetectableEffectPercent: mdePercent,
+      requestsNeededAtFirstStep: -1,
+      secondsNeededAtFirstStep: -1,
+      adequate: false,
+      note: `today's error rate ${fmt(input.baselineErrorRatePercent)} % is already at or above the guardrail ${fmt(input.thresholdPercent)} %: the canary would fail at once; fix the baseline or renegotiate the guardrail`,
+    };
+  }
+
+  const needed = Math.ceil(requestsNeeded(p0, p1, zAlpha, zBeta));
+  if (rate <= 0) {
+    return {
+      minimumDetectableEffectPercent: mdePercent,
+      requestsNeededAtFirstStep: needed,
+      secondsNeededAtFirstStep: -1,
+      adequate: false,
+      note: `no traffic figure (current_qps is 0): ${needed} requests are needed to see the ${fmt(margin * 100)} pp margin (${test}), but the time to gather them is unknown`,
+    };
+  }
+
+  const seconds = Math.ceil(needed / rate);
+  const adequate = seconds <= input.durationSeconds;
+  const base = `${stepLabel} sees about ${available} requests at ${fmt(input.qps)} qps; detecting the ${fmt(margin * 100)} pp margin to the guardrail needs ${needed} requests (about ${seconds} s) with a ${test}; smallest detectable increase in that time: ${fmt(mdePercent)} pp`;
+  const zeroBaseline = p0 === 0 ? ' (baseline 0 %: the normal approximation is optimistic)' : '';
+  if (adequate)
+    return {
+      minimumDetectableEffectPercent: mdePercent,
+      requestsNeededAtFirstStep: needed,
+      secondsNeededAtFirstStep: seconds,
+      adequate,
+      note: `${base}${zeroBaseline}`,
+    };
+
+  const share100 = Math.min(100, Math.ceil((needed / (input.qps * input.durationSeconds)) * 100));
+  const advice =
+    input.firstStepPercent === null
+      ? `lengthen the bake to at least ${seconds} s`
+      : `lengthen the first step to at least ${seconds} s or start it at ${share100} % or more`;
+  return {
+    minimumDetectableEffectPercent: mdePercent,
+    requestsNeededAtFirstStep: needed,
+    secondsNeededAtFirstStep: seconds,
+    adequate,
+    note: `${base}; not enough: ${advice}${zeroBaseline}`,
+  };
+}
+
+/** n(δ) of the module comment, with p1 = p0 + δ. */
+export function requestsNeeded(p0: number, p1: number, zAlpha: number, zBeta: number): number {
+  const delta = p1 - p0;
+  if (delta <= 0) return Number.POSITIVE_INFINITY;
+  const num = zAlpha * Math.sqrt(p0 * (1 - p0)) + zBeta * Math.sqrt(p1 * (1 - p1));
+  return (num * num) / (delta * delta);
+}
+
+/** Smallest δ with n(δ) ≤ available; 1 − p0 (nothing short of total failure) when even that needs more. */
+export function minimumDetectableEffect(p0: number, available: number, zAlpha: number, zBeta: number): number {
+  let hi = 1 - p0;
+  if (available <= 0 || requestsNeeded(p0, p0 + hi, zAlpha, zBeta) > available) return hi;
+  let lo = 0;
+  for (let i = 0; i < 100 && hi - lo > 1e-12; i++) {
+    const mid = (lo + hi) / 2;
+    if (requestsNeeded(p0, p0 + mid, zAlpha, zBeta) > available) lo = mid;
+    else hi = mid;
+  }
+  return hi;
+}
+
+/**
+ * Inverse of the standard normal CDF (Acklam's rational approximation, relative error < 1.2e-9), so the domain needs
+ * no untyped statistics package for two quantiles.
+ */
+export function normalQuantile(p: number): number {
+  if (!(p > 0 && p < 1)) throw new RangeError(`normalQuantile: p must be in (0, 1), got ${p}`);
+  const a = [
+    -39.69683028665376, 220.9460984245205, -275.9285104469687, 138.357751867269, -30.66479806614716, 2.506628277459239,
+  ];
+  const b = [-54.47609879822406, 161.5858368580409, -155.6989798598866, 66.80131188771972, -13.28068155288572];
+  const c = [
+    -0.007784894002430293, -0.3223964580411365, -2.400758277161838, -2.549732539343734, 4.374664141464968,
+    2.938163982698783,
+  ];
+  const d = [0.007784695709041462, 0.3224671290700398, 2.445134137142996, 3.754408661907416];
+  const low = 0.02425;
+  const [a0, a1, a2, a3, a4, a5] = a as [number, number, number, number, number, number];
+  const [b0, b1, b2, b3, b4] = b as [number, number, number, number, number];
+  const [c0, c1, c2, c3, c4, c5] = c as [number, number, number, number, number, number];
+  const [d0, d1, d2, d3] = d as [number, number, number, number];
+  if (p < low) {
+    const q = Math.sqrt(-2 * Math.log(p));
+    return (((((c0 * q + c1) * q + c2) * q + c3) * q + c4) * q + c5) / ((((d0 * q + d1) * q + d2) * q + d3) * q + 1);
+  }
+  if (p > 1 - low) {
+    const q = Math.sqrt(-2 * Math.log(1 - p));
+    return -(((((c0 * q + c1) * q + c2) * q + c3) * q + c4) * q + c5) / ((((d0 * q + d1) * q + d2) * q + d3) * q + 1);
+  }
+  const q = p - 0.5;
+  const r = q * q;
+  return (
+    ((((((a0 * r + a1) * r + a2) * r + a3) * r + a4) * r + a5) * q) /
+    (((((b0 * r + b1) * r + b2) * r + b3) * r + b4) * r + 1)
+  );
+}
+
+function clamp01(x: number): number {
+  return Math.min(1, Math.max(0, x));
+}
+
+function round(value: number, digits: number): number {
+  const f = 10 ** digits;
+  return Math.round(value * f) / f;
+}
+
+function fmt(x: number): string {
+  return String(round(x, 4));
+}

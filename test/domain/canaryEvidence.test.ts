@@ -1,0 +1,121 @@
+import { describe, expect, it } from 'vitest';
+import {
+  minimumDetectableEffect,
+  normalQuantile,
+  planCanaryEvidence,
+  requestsNeeded,
+} from '../../src/domain/canaryEvidence.js';
+
+const base = { alpha: 0.05, power: 0.8 };
+
+describe('normalQuantile', () => {
+  it('matches tabulated quantiles', () => {
+    expect(normalQuantile(0.95)).toBeCloseTo(1.644854, 5);
+    expect(normalQuantile(0.8)).toBeCloseTo(0.841621, 5);
+    expect(normalQuantile(0.975)).toBeCloseTo(1.959964, 5);
+    expect(normalQuantile(0.5)).toBeCloseTo(0, 9);
+    expect(normalQuantile(0.001)).toBeCloseTo(-3.090232, 5);
+    expect(normalQuantile(0.999)).toBeCloseTo(3.090232, 5);
+    expect(() => normalQuantile(1)).toThrow(RangeError);
+  });
+});
+
+describe('requestsNeeded / minimumDetectableEffect', () => {
+  it('reproduces a hand calculation: p0 0.02 %, p1 0.2 %', () => {
+    // (1.6449·√(0.0002·0.9998) + 0.8416·√(0.002·0.998))² / 0.0018² ≈ 1143
+    expect(requestsNeeded(0.0002, 0.002, 1.644854, 0.841621)).toBeCloseTo(1143.3, 0);
+    expect(requestsNeeded(0.002, 0.002, 1.6, 0.8)).toBe(Number.POSITIVE_INFINITY);
+  });
+
+  it('is the inverse of requestsNeeded', () => {
+    const n = 50_000;
+    const mde = minimumDetectableEffect(0.001, n, 1.644854, 0.841621);
+    expect(requestsNeeded(0.001, 0.001 + mde, 1.644854, 0.841621)).toBeCloseTo(n, -1);
+    expect(minimumDetectableEffect(0.001, 0, 1.64, 0.84)).toBe(0.999);
+  });
+});
+
+describe('planCanaryEvidence', () => {
+  it('is adequate for the seed example (15k qps, 5 % for 600 s)', () => {
+    const plan = planCanaryEvidence({
+      ...base,
+      baselineErrorRatePercent: 0.02,
+      thresholdPercent: 0.2,
+      qps: 15000,
+      firstStepPercent: 5,
+      durationSeconds: 600,
+    });
+    expect(plan).toMatchObject({ requestsNeededAtFirstStep: 1144, secondsNeededAtFirstStep: 2, adequate: true });
+    expect(plan.minimumDetectableEffectPercent).toBeGreaterThan(0);
+    expect(plan.minimumDetectableEffectPercent).toBeLessThan(0.01);
+    expect(plan.note).toContain('450000 requests');
+  });
+
+  it('says what to change when the step is too short', () => {
+    const plan = planCanaryEvidence({
+      ...base,
+      baselineErrorRatePercent: 0.1,
+      thresholdPercent: 0.2,
+      qps: 20,
+      firstStepPercent: 5,
+      durationSeconds: 600,
+    });
+    expect(plan.adequate).toBe(false);
+    expect(plan.secondsNeededAtFirstStep).toBeGreaterThan(600);
+    expect(plan.minimumDetectableEffectPercent).toBeGreaterThan(0.1);
+    expect(plan.note).toMatch(/not enough: lengthen the first step to at least \d+ s or start it at \d+ % or more/);
+    const bake = planCanaryEvidence({
+      ...base,
+      baselineErrorRatePercent: 0.1,
+      thresholdPercent: 0.2,
+      qps: 1,
+      firstStepPercent: null,
+      durationSeconds: 600,
+    });
+    expect(bake.note).toMatch(/bake at 100 %.*lengthen the bake/);
+  });
+
+  it('reports unknowns as -1 with the reason', () => {
+    const noTraffic = planCanaryEvidence({
+      ...base,
+      baselineErrorRatePercent: 0.02,
+      thresholdPercent: 0.2,
+      qps: 0,
+      firstStepPercent: 5,
+      durationSeconds: 600,
+    });
+    expect(noTraffic).toMatchObject({
+      secondsNeededAtFirstStep: -1,
+      adequate: false,
+      minimumDetectableEffectPercent: 99.98,
+    });
+    expect(noTraffic.requestsNeededAtFirstStep).toBe(1144);
+    expect(noTraffic.note).toContain('current_qps is 0');
+    const over = planCanaryEvidence({
+      ...base,
+      baselineErrorRatePercent: 0.5,
+      thresholdPercent: 0.2,
+      qps: 100,
+      firstStepPercent: 10,
+      durationSeconds: 300,
+    });
+    expect(over).toMatchObject({ requestsNeededAtFirstStep: -1, secondsNeededAtFirstStep: -1, adequate: false });
+    expect(over.note).toContain('already at or above the guardrail');
+  });
+
+  it('needs more time for a smaller share, a lower α or higher power', () => {
+    const at = (o: Partial<Parameters<typeof planCanaryEvidence>[0]>) =>
+      planCanaryEvidence({
+        ...base,
+        baselineErrorRatePercent: 0.05,
+        thresholdPercent: 0.3,
+        qps: 100,
+        firstStepPercent: 10,
+        durationSeconds: 600,
+        ...o,
+      }).secondsNeededAtFirstStep;
+    expect(at({ firstStepPercent: 5 })).toBeGreaterThan(at({}));
+    expect(at({ alpha: 0.01 })).toBeGreaterThan(at({}));
+    expect(at({ power: 0.95 })).toBeGreaterThan(at({}));
+  });
+});
