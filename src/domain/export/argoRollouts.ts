@@ -107,12 +107,14 @@ export function exportToArgoRollouts(contract: Contract, options: ArgoExportOpti
     },
   };
 
+  // The ramp holds the canary steps (each below 100 %); full traffic and the bake follow the last one.
   const steps: Record<string, unknown>[] = [];
   for (const step of terms.ramp.steps) {
     steps.push({ setWeight: step.trafficPercent });
-    const pauseSeconds = step.trafficPercent >= 100 ? terms.ramp.bakeTimeSeconds : step.minDurationSeconds;
-    if (pauseSeconds > 0) steps.push({ pause: { duration: `${pauseSeconds}s` } });
+    if (step.minDurationSeconds > 0) steps.push({ pause: { duration: `${step.minDurationSeconds}s` } });
   }
+  steps.push({ setWeight: 100 });
+  if (terms.ramp.bakeTimeSeconds > 0) steps.push({ pause: { duration: `${terms.ramp.bakeTimeSeconds}s` } });
 
   const rolloutPatch = {
     apiVersion: 'argoproj.io/v1alpha1',
