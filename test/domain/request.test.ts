@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { RequestValidationError } from '../../src/domain/errors.js';
 import { parseDeploymentJson, parseDeploymentRequest } from '../../src/domain/request.js';
 
-const SEED_TEXT = readFileSync('/work/shared/seed/deployment-example.json', 'utf8');
+const SEED_TEXT = readFileSync(new URL('../fixtures/deployment-example.json', import.meta.url), 'utf8');
 const seed = (): Record<string, unknown> => JSON.parse(SEED_TEXT) as Record<string, unknown>;
 
 function validationError(fn: () => unknown): RequestValidationError {

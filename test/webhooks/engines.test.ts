@@ -83,7 +83,7 @@ describe('Flagger webhooks over HTTP', () => {
   it('holds the rollout until the contract is approved', async () => {
     const res = await post('/webhooks/flagger/confirm-rollout', flaggerPayload);
     expect(res.status).toBe(403);
-    expect((await res.json()).reason).toMatch(/no contract governs test\/podinfo/);
+    expect(((await res.json()) as { reason: string }).reason).toMatch(/no contract governs test\/podinfo/);
     views.set('test/podinfo', view({ contractState: 'negotiating' }));
     expect((await post('/webhooks/flagger/confirm-rollout', flaggerPayload)).status).toBe(403);
     views.set('test/podinfo', view({ contractState: 'approved' }));
@@ -110,7 +110,7 @@ describe('Flagger webhooks over HTTP', () => {
       { authorization: `Bearer ${TOKEN}` },
     );
     expect(bad.status).toBe(400);
-    expect((await bad.json()).message).toMatch(/name/);
+    expect(((await bad.json()) as { message: string }).message).toMatch(/name/);
   });
 
   it('streams the documented event payload into the thread', async () => {
@@ -152,7 +152,7 @@ describe('Argo Rollouts endpoints over HTTP', () => {
     expect(await res.json()).toMatchObject({ verdict: 'PASS', revision: 2 });
     views.set('shop/checkout', view({ contractId: 'ctr-checkout-7', rollbackRequested: true, latestVerdict: 'PASS' }));
     res = await fetch(`${base}/api/argo/verdict/ctr-checkout-7`, { headers: auth });
-    expect((await res.json()).verdict).toBe('FAIL');
+    expect(((await res.json()) as { verdict: string }).verdict).toBe('FAIL');
     expect((await fetch(`${base}/api/argo/verdict/nope`, { headers: auth })).status).toBe(404);
     expect((await fetch(`${base}/api/argo/verdict/ctr-checkout-7`)).status).toBe(401);
   });

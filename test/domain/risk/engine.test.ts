@@ -11,7 +11,7 @@ import {
 } from '../../../src/domain/risk/engine.js';
 
 const fixture = (name: string) => readFileSync(new URL(`../fixtures/${name}`, import.meta.url), 'utf8');
-const SEED = readFileSync('/work/shared/seed/deployment-example.json', 'utf8');
+const SEED = readFileSync(new URL('../../fixtures/deployment-example.json', import.meta.url), 'utf8');
 
 function factorSet(text: string): RiskFactor[] {
   return assessRisk(parseDeploymentJson(text))
