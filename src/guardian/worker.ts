@@ -273,7 +273,7 @@ class RolloutRun {
     }
   }
 
-  private async runRollback(reason: string): Promise<void> {
+  private async runRollback(_reason: string): Promise<void> {
     await this.options.notifier.alert(this.record, {
       severity: 'critical',
       kind: 'rollback_started',

@@ -131,7 +131,7 @@ describe('rollout worker on the simulator', () => {
     expect(record.state.phase).toBe('rolled_back');
     expect(record.latestVerdict).toBe('FAIL');
     const texts = h.surface.posted.map((p) => p.text ?? '');
-    expect(texts.some((t) => t.includes('rolling back'))).toBe(true);
+    expect(texts.some((t) => /rolling back/i.test(t))).toBe(true);
     const report = texts.find((t) => t.includes('rollback dry run'));
     expect(report).toBeDefined();
     for (const step of contract.rollbackPlan.steps) expect(report).toContain(`step ${step.order}`);
