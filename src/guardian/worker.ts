@@ -256,7 +256,7 @@ class RolloutRun {
         return;
       }
       case 'run_rollback':
-        await this.runRollback(effect.reason);
+        await this.runRollback();
         return;
       case 'schedule_check':
         this.nextCheck = !this.nextCheck || effect.at < this.nextCheck ? effect.at : this.nextCheck;
@@ -273,12 +273,8 @@ class RolloutRun {
     }
   }
 
-  private async runRollback(_reason: string): Promise<void> {
-    await this.options.notifier.alert(this.record, {
-      severity: 'critical',
-      kind: 'rollback_started',
-      message: `rolling back: ${reason}`,
-    });
+  /** The state machine has already announced the rollback and its reason; this performs and reports it. */
+  private async runRollback(): Promise<void> {
     const traffic = await this.options.actuator.abort(this.record.target);
     const report = await this.options.rollback.execute(this.record.terms.rollbackPlan);
     const lines = [
