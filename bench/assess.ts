@@ -4,8 +4,15 @@
  *   (b) a synthetic 2,000-file change with descriptions and added lines: goal p99 < 50 ms.
  * Run: npm run bench:assess. Prints a table; never fails on a goal (figures, not a test).
  */
-import { readFileSync } from 'node:fs';
+
+import { once } from 'node:events';
+import { createWriteStream, readFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { assessNdjson } from '../src/cli/commands/batch.js';
+import { openTextStream } from '../src/cli/program.js';
 import { assessDeployment } from '../src/domain/contract.js';
 import { DEFAULT_POLICY } from '../src/domain/policy.js';
 import { renderContractText } from '../src/domain/render/text.js';
@@ -141,3 +148,113 @@ console.table(
 const [a, , b] = results;
 console.log(`goal (a) ≥ 5,000/s: ${a && a.perSecond >= 5000 ? 'met' : 'NOT met'} (${Math.round(a?.perSecond ?? 0)}/s)`);
 console.log(`goal (b) p99 < 50 ms: ${b && b.p99Ms < 50 ? 'met' : 'NOT met'} (${b?.p99Ms.toFixed(2)} ms)`);
+
+// ---------------------------------------------------------------------------------------------------------------
+// (c) Batch throughput: `chaos assess --batch` in-process. 10,000 NDJSON lines written to a temporary file, streamed
+// through assessNdjson (readline in, one compact JSON result per line out) into a null sink that honours
+// backpressure. Goal: 10,000 requests scored in under 5 s. A 4x longer run checks that memory stays flat.
+
+const seedRequest = JSON.parse(seedText) as Record<string, unknown>;
+const seedChanges = seedRequest.changes as Record<string, unknown>[];
+
+function batchLine(i: number): string {
+  const changes = [...seedChanges];
+  if (i % 10 === 0) {
+    changes.push({
+      file_path: `db/migrations/${String(i).padStart(5, '0')}_add_index.sql`,
+      change_type: 'add',
+      lines_added: 4,
+      lines_deleted: 0,
+      added_lines: [{ line: 1, text: `CREATE INDEX idx_${i} ON orders (customer_id);` }],
+    });
+  }
+  const { total_lines_changed: _declaredTotal, ...rest } = seedRequest; // derived from the changes instead
+  return JSON.stringify({
+    ...rest,
+    deployment_id: `deploy-batch-${i}`,
+    environment: i % 3 === 0 ? 'staging' : 'production',
+    rollback_capability: i % 2 === 0,
+    changes,
+  });
+}
+
+interface BatchRun {
+  seconds: number;
+  assessed: number;
+  invalid: number;
+  bytesOut: number;
+  rssBefore: number;
+  rssPeak: number;
+  heapPeak: number;
+}
+
+async function runBatchBench(count: number): Promise<BatchRun> {
+  const dir = await mkdtemp(join(tmpdir(), 'chaos-bench-batch-'));
+  const file = join(dir, 'requests.ndjson');
+  // Written line by line so generating the input does not itself inflate the process's memory.
+  const writer = createWriteStream(file);
+  for (let i = 0; i < count; i++) {
+    if (!writer.write(`${batchLine(i)}\n`)) await once(writer, 'drain');
+  }
+  writer.end();
+  await once(writer, 'finish');
+
+  let bytesOut = 0;
+  const nullSink = new Writable({
+    highWaterMark: 64 * 1024,
+    write(chunk: Buffer | string, _encoding, callback) {
+      bytesOut += chunk.length;
+      setImmediate(callback); // an asynchronous consumer, so backpressure is real
+    },
+  });
+  const rssBefore = process.memoryUsage.rss();
+  let rssPeak = rssBefore;
+  let heapPeak = process.memoryUsage().heapUsed;
+  const sample = () => {
+    const m = process.memoryUsage();
+    rssPeak = Math.max(rssPeak, m.rss);
+    heapPeak = Math.max(heapPeak, m.heapUsed);
+  };
+  const sampler = setInterval(sample, 20);
+  const start = process.hrtime.bigint();
+  const summary = await assessNdjson(
+    await openTextStream(file),
+    { policy: DEFAULT_POLICY, now: () => NOW, format: 'summary-json', source: file },
+    {
+      out: (text) => {
+        nullSink.write(text);
+      },
+      err: () => undefined,
+      drain: async () => {
+        if (nullSink.writableNeedDrain) await once(nullSink, 'drain');
+      },
+    },
+  );
+  const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+  clearInterval(sampler);
+  sample();
+  await rm(dir, { recursive: true, force: true });
+  return { seconds, assessed: summary.assessed, invalid: summary.invalid, bytesOut, rssBefore, rssPeak, heapPeak };
+}
+
+const mib = (bytes: number) => Number((bytes / 1024 / 1024).toFixed(1));
+const batchRuns = [await runBatchBench(10_000), await runBatchBench(40_000)];
+console.table(
+  batchRuns.map((r) => ({
+    benchmark: `(c) batch ${(r.assessed + r.invalid).toLocaleString('en-US')} NDJSON lines`,
+    invalid: r.invalid,
+    seconds: Number(r.seconds.toFixed(2)),
+    'requests/s': Math.round(r.assessed / r.seconds),
+    'MiB out': mib(r.bytesOut),
+    'RSS before MiB': mib(r.rssBefore),
+    'peak RSS MiB': mib(r.rssPeak),
+    'peak heap MiB': mib(r.heapPeak),
+  })),
+);
+const [tenK, fortyK] = batchRuns;
+console.log(
+  `goal (c) 10,000 requests in < 5 s: ${tenK && tenK.seconds < 5 ? 'met' : 'NOT met'} (${tenK?.seconds.toFixed(2)} s); ` +
+    `peak RSS 10k → 40k lines: ${mib(tenK?.rssPeak ?? 0)} → ${mib(fortyK?.rssPeak ?? 0)} MiB, ` +
+    `peak heap ${mib(tenK?.heapPeak ?? 0)} → ${mib(fortyK?.heapPeak ?? 0)} MiB; ` +
+    `process max RSS ${mib(process.resourceUsage().maxRSS * 1024)} MiB`,
+);

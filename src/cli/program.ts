@@ -7,22 +7,39 @@
  * git ranges), reported as ONE line on stderr naming what is wrong; 1 internal error (one line too, no stack trace
  * unless CHAOS_DEBUG is set).
  */
-import { readFile } from 'node:fs/promises';
+
+import { once } from 'node:events';
+import { open, readFile, writeFile } from 'node:fs/promises';
+import type { Readable } from 'node:stream';
 import { Command, CommanderError } from 'commander';
 import type { DeploymentRequest } from '../domain/model.js';
+import { readGitHistory } from '../intake/gitHistory.js';
 import { readGitRange } from '../intake/gitRange.js';
 import { registerAssessCommand } from './commands/assess.js';
+import { registerBacktestCommand } from './commands/backtest.js';
+import { registerExportCommand } from './commands/export.js';
+import { registerSimulateCommand } from './commands/simulate.js';
 
 export interface CliIo {
   stdout(text: string): void;
   stderr(text: string): void;
   readStdin(): Promise<string>;
+  /** Standard input as a stream, for line-by-line reading (`assess --batch -`); falls back to readStdin when absent. */
+  stdinStream?(): Readable;
+  /** Resolves once stdout can take more output (backpressure for long streams); absent = never waits. */
+  drain?(): Promise<void>;
 }
 
 export interface CliDeps {
   io: CliIo;
   readTextFile(path: string): Promise<string>;
+  /** Opens a file for streaming reads (`assess --batch FILE`); defaults to node:fs createReadStream. */
+  openTextStream?(path: string): Promise<Readable>;
+  /** Writes a whole file (`export -o FILE`); defaults to node:fs writeFile. */
+  writeTextFile?(path: string, text: string): Promise<void>;
   readGitRange(options: { repoDir: string; range: string }): Promise<DeploymentRequest>;
+  /** Streams the commits of a range (`backtest`); defaults to src/intake/gitHistory.ts. */
+  readGitHistory?: typeof readGitHistory;
   now(): Date;
   cwd(): string;
   env: Readonly<Record<string, string | undefined>>;
@@ -32,6 +49,19 @@ export interface CliDeps {
 export class CliInputError extends Error {
   readonly code = 'cli_input';
   override readonly name = 'CliInputError';
+}
+
+/** Ends the command with an exit code after it already reported why on stderr (e.g. a batch with invalid lines). */
+export class CliExitError extends Error {
+  readonly code = 'cli_exit';
+  override readonly name = 'CliExitError';
+
+  constructor(
+    readonly exitCode: number,
+    message: string,
+  ) {
+    super(message);
+  }
 }
 
 /** Error codes (the `code` property of domain and adapter errors) that mean "the input was wrong": exit 2. */
@@ -57,6 +87,9 @@ export function buildProgram(deps: CliDeps): Command {
     })
     .showSuggestionAfterError(true);
   registerAssessCommand(program, deps);
+  registerBacktestCommand(program, deps);
+  registerExportCommand(program, deps);
+  registerSimulateCommand(program, deps);
   return program;
 }
 
@@ -83,6 +116,9 @@ function reportError(error: unknown, deps: CliDeps): number {
     }
     return error.exitCode === 0 ? EXIT_OK : EXIT_INPUT;
   }
+  if (error instanceof CliExitError) return error.exitCode;
+  // The reader of stdout went away (e.g. piped into `head`): nothing left to report to, like a SIGPIPE'd Unix tool.
+  if (typeof error === 'object' && error !== null && 'code' in error && error.code === 'EPIPE') return EXIT_OK;
   const code = typeof error === 'object' && error !== null && 'code' in error ? String(error.code) : '';
   const message = error instanceof Error ? error.message : String(error);
   const line = message.replace(/\s*[\r\n]+\s*/g, ' ').trim();
@@ -96,20 +132,50 @@ function reportError(error: unknown, deps: CliDeps): number {
 }
 
 export function defaultCliDeps(): CliDeps {
+  // A reader that goes away (`chaos assess --batch big.ndjson | head`) closes the pipe: remember the EPIPE instead of
+  // crashing on an unhandled 'error' event, stop writing, and let the next drain() end the command.
+  let stdoutError: Error | undefined;
+  process.stdout.on('error', (error) => {
+    stdoutError = error;
+  });
   return {
     io: {
-      stdout: (text) => process.stdout.write(text),
+      stdout: (text) => {
+        if (!stdoutError) process.stdout.write(text);
+      },
       stderr: (text) => process.stderr.write(text),
       readStdin: async () => {
         const chunks: Buffer[] = [];
         for await (const chunk of process.stdin) chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
         return Buffer.concat(chunks).toString('utf8');
       },
+      stdinStream: () => process.stdin,
+      drain: async () => {
+        if (!stdoutError && process.stdout.writableNeedDrain) await once(process.stdout, 'drain');
+        if (stdoutError) throw stdoutError;
+      },
     },
     readTextFile: (path) => readFile(path, 'utf8'),
+    openTextStream: (path) => openTextStream(path),
+    writeTextFile: (path, text) => writeFile(path, text, 'utf8'),
     readGitRange: (options) => readGitRange(options),
+    readGitHistory,
     now: () => new Date(),
     cwd: () => process.cwd(),
     env: process.env,
   };
+}
+
+/** Opens a file for reading as a stream, failing up front (ENOENT, EISDIR, EACCES) rather than on the first read. */
+export async function openTextStream(path: string): Promise<Readable> {
+  const handle = await open(path, 'r');
+  try {
+    if ((await handle.stat()).isDirectory()) {
+      throw Object.assign(new Error(`EISDIR: illegal operation on a directory, read '${path}'`), { code: 'EISDIR' });
+    }
+  } catch (error) {
+    await handle.close();
+    throw error;
+  }
+  return handle.createReadStream();
 }

@@ -177,12 +177,12 @@ describe('chaos assess (in process)', () => {
     const ids = r.stdout
       .trim()
       .split('\n')
-      .map((line) => (JSON.parse(line) as Contract).id);
+      .map((line) => (JSON.parse(line) as { contractId: string }).contractId);
     expect(ids).toEqual(['ctr-deploy-example-prod-001', 'ctr-deploy-2']);
     expect(r.stderr).toMatch(
       new RegExp(`^error: ${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} line 2: service_name: is required`),
     );
-    expect(r.stderr.trim().split('\n').at(-1)).toBe(`error: 1 invalid request(s) in ${file}`);
+    expect(r.stderr.trim().split('\n').at(-1)).toBe('2 assessed, 1 invalid');
     const ok = join(tmp, 'ok.ndjson');
     await writeFile(ok, `${JSON.stringify(seed)}\n`);
     expect((await run(['assess', '--batch', ok])).code).toBe(0);

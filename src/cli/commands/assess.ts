@@ -3,10 +3,13 @@
  *
  * Reads a deployment request (the prior system's JSON, a git range, or one JSON request per line), assesses its risk
  * and prints the drafted contract as text (default), Markdown or JSON (the whole contract).
- * Batch mode prints one result per valid line (JSON: one contract per line), reports each invalid line on stderr
- * as `FILE line N: …`, and exits 2 if any line was invalid.
+ * Batch mode streams (see batch.ts): one result per valid line as it goes (`--json`: one compact JSON object per line,
+ * `--json --full`: the whole contract per line; text: one line per request, `--full` / `--markdown`: rendered
+ * contracts), each invalid line on stderr as `error: FILE line N: field: reason`, then `N assessed, M invalid` on
+ * stderr; exits 2 if any line was invalid.
  */
 import { extname, resolve } from 'node:path';
+import { Readable } from 'node:stream';
 import { type Command, Option } from 'commander';
 import { assessDeployment } from '../../domain/contract.js';
 import { RequestValidationError } from '../../domain/errors.js';
@@ -15,12 +18,14 @@ import { DEFAULT_POLICY, type Policy, PolicyValidationError, parsePolicy } from 
 import { renderContractMarkdown } from '../../domain/render/markdown.js';
 import { renderContractText } from '../../domain/render/text.js';
 import { parseDeploymentJson } from '../../domain/request.js';
-import { type CliDeps, CliInputError } from '../program.js';
+import { type CliDeps, CliExitError, CliInputError, EXIT_INPUT, openTextStream } from '../program.js';
+import { assessNdjson, type BatchFormat } from './batch.js';
 
 interface AssessOptions {
   git?: string;
   repo?: string;
   batch?: string;
+  full?: boolean;
   json?: boolean;
   markdown?: boolean;
   policy?: string;
@@ -35,7 +40,8 @@ export function registerAssessCommand(program: Command, deps: CliDeps): void {
     .argument('[file]', 'deployment request JSON (prior system format); "-" reads standard input')
     .option('--git <range>', 'assess a local git range A..B instead of a file')
     .option('--repo <dir>', 'repository for --git (default: current directory)')
-    .option('--batch <file>', 'assess one JSON request per line (NDJSON)')
+    .option('--batch <file>', 'assess one JSON request per line (NDJSON), streaming; "-" reads standard input')
+    .option('--full', 'with --batch: print whole contracts instead of one summary line per request')
     .addOption(new Option('--json', 'print the whole contract as JSON').conflicts('markdown'))
     .option('--markdown', 'print the contract as Markdown')
     .option('--policy <file>', 'policy file (YAML or JSON) instead of the default policy')
@@ -53,10 +59,11 @@ export function registerAssessCommand(program: Command, deps: CliDeps): void {
       }
       if (options.repo !== undefined && options.git === undefined)
         throw new CliInputError('--repo only applies to --git');
+      if (options.full && options.batch === undefined) throw new CliInputError('--full only applies to --batch');
       const policy = options.policy ? await loadPolicy(options.policy, deps) : DEFAULT_POLICY;
 
       if (options.batch !== undefined) {
-        await assessBatch(options.batch, policy, format, deps);
+        await assessBatch(options.batch, policy, batchFormat(format, options.full === true), deps);
         return;
       }
       const request =
@@ -90,25 +97,29 @@ async function readRequest(file: string, deps: CliDeps): Promise<DeploymentReque
   }
 }
 
-async function readInput(path: string, deps: CliDeps): Promise<string> {
+export async function readInput(path: string, deps: CliDeps): Promise<string> {
   try {
     return await deps.readTextFile(resolve(deps.cwd(), path));
   } catch (error) {
-    const code = typeof error === 'object' && error !== null && 'code' in error ? String(error.code) : '';
-    const why =
-      code === 'ENOENT'
-        ? 'no such file'
-        : code === 'EISDIR'
-          ? 'is a directory'
-          : code === 'EACCES'
-            ? 'permission denied'
-            : '';
-    if (why) throw new CliInputError(`cannot read ${path}: ${why}`);
-    throw error;
+    throw readFailure(path, error);
   }
 }
 
-async function loadPolicy(path: string, deps: CliDeps): Promise<Policy> {
+/** A CliInputError for the usual reasons a file cannot be read; any other error unchanged. */
+export function readFailure(path: string, error: unknown): unknown {
+  const code = typeof error === 'object' && error !== null && 'code' in error ? String(error.code) : '';
+  const why =
+    code === 'ENOENT'
+      ? 'no such file'
+      : code === 'EISDIR'
+        ? 'is a directory'
+        : code === 'EACCES'
+          ? 'permission denied'
+          : '';
+  return why ? new CliInputError(`cannot read ${path}: ${why}`) : error;
+}
+
+export async function loadPolicy(path: string, deps: CliDeps): Promise<Policy> {
   const text = await readInput(path, deps);
   const format = extname(path).toLowerCase() === '.json' ? 'json' : 'yaml';
   try {
@@ -119,29 +130,32 @@ async function loadPolicy(path: string, deps: CliDeps): Promise<Policy> {
   }
 }
 
-async function assessBatch(path: string, policy: Policy, format: Format, deps: CliDeps): Promise<void> {
-  const text = path === '-' ? await deps.io.readStdin() : await readInput(path, deps);
-  let invalid = 0;
-  let first = true;
-  const lines = text.split(/\r?\n/);
-  for (const [index, line] of lines.entries()) {
-    if (line.trim() === '') continue;
-    let request: DeploymentRequest;
-    try {
-      request = parseDeploymentJson(line);
-    } catch (error) {
-      if (!(error instanceof RequestValidationError)) throw error;
-      invalid++;
-      deps.io.stderr(`error: ${path} line ${index + 1}: ${error.message}\n`);
-      continue;
-    }
-    const contract = assessDeployment(request, policy, { now: deps.now() });
-    if (format === 'json') deps.io.stdout(`${JSON.stringify(contract)}\n`);
-    else {
-      if (!first) deps.io.stdout('\n');
-      deps.io.stdout(render(contract, format));
-    }
-    first = false;
+function batchFormat(format: Format, full: boolean): BatchFormat {
+  if (format === 'json') return full ? 'full-json' : 'summary-json';
+  if (format === 'markdown') return 'markdown';
+  return full ? 'full-text' : 'text';
+}
+
+async function assessBatch(path: string, policy: Policy, format: BatchFormat, deps: CliDeps): Promise<void> {
+  const input = path === '-' ? await stdinStream(deps) : await openInput(path, deps);
+  const summary = await assessNdjson(
+    input,
+    { policy, format, now: () => deps.now(), source: path === '-' ? 'stdin' : path },
+    { out: (text) => deps.io.stdout(text), err: (text) => deps.io.stderr(text), drain: deps.io.drain },
+  );
+  deps.io.stderr(`${summary.assessed} assessed, ${summary.invalid} invalid\n`);
+  if (summary.invalid > 0) throw new CliExitError(EXIT_INPUT, `${summary.invalid} invalid request(s) in ${path}`);
+}
+
+async function stdinStream(deps: CliDeps): Promise<Readable> {
+  if (deps.io.stdinStream) return deps.io.stdinStream();
+  return Readable.from([await deps.io.readStdin()]);
+}
+
+async function openInput(path: string, deps: CliDeps): Promise<Readable> {
+  try {
+    return await (deps.openTextStream ?? openTextStream)(resolve(deps.cwd(), path));
+  } catch (error) {
+    throw readFailure(path, error);
   }
-  if (invalid > 0) throw new CliInputError(`${invalid} invalid request(s) in ${path}`);
 }
