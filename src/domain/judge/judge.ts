@@ -1,0 +1,425 @@
+/**
+ * The rollout judge: one verdict per analysis interval (PASS / HOLD / FAIL) with the evidence behind it.
+ *
+ * Layers (each a small check with its own tests):
+ * 1. absolute guardrails from the contract (guardrailChecks.ts),
+ * 2. comparison with the concurrent baseline (baselineChecks.ts),
+ * 3. the canary-scoped burn-rate kill switch (killSwitch.ts).
+ *
+ * How a failed check becomes a FAIL verdict (the flaky-metric rules):
+ * - a check fails only when its evidence is statistically significant (window test at α split across the checks,
+ *   or the rollout-long sequential test) AND the current interval itself breaches it; a significant window whose
+ *   latest interval looks healthy is `recovering`, which counts for nothing;
+ * - `persistence` is the number of consecutive most-recent intervals that individually breach the check. FAIL when a
+ *   failing check's persistence reaches `consecutiveFailureLimit`: a single noisy interval never rolls back, because
+ *   its persistence is 1, below any limit ≥ 2 (the default policy uses 2 or 3; a contract with limit 1 asks for
+ *   single-interval rollbacks), while a regression present since the canary started is caught the moment the
+ *   minimum evidence exists (its persistence already covers the whole evidence window);
+ * - FAIL when the number of intervals with a failing check reaches `cumulativeFailureLimit` (flapping regressions);
+ * - FAIL at once when the kill switch fires (strong evidence of a fast burn, see killSwitch.ts).
+ * Never FAIL on missing data: a check without enough requests or intervals HOLDs; an interval without canary data
+ * has persistence 0. When the baseline breaches the same guardrail and the canary is not significantly worse than the
+ * baseline, the canary's failure is attributed to a shared cause: `suppressed`, HOLD and a `shared_degradation`
+ * alert, never a rollback. When the baseline's data is missing for one or two intervals while it should exist, canary
+ * guardrail failures and the kill switch wait (HOLD) because attribution is impossible (`baselineBlind`).
+ *
+ * Multiple testing: the fixed-window tests share `alpha` per interval (Bonferroni over the configured checks); the
+ * sequential tests share `sequentialAlpha` over the whole rollout (anytime-valid by Ville's inequality, bounded to
+ * [−boundary, 2·boundary] so old evidence neither masks nor outlives a change).
+ *
+ * PASS needs every guardrail to PASS (upper confidence bound below the threshold) and no baseline check failing or
+ * recovering. Deterministic: no clock, no randomness; the state between intervals is explicit and replayable.
+ */
+import type { Guardrail } from '../model.js';
+import {
+  type BaselineEvidenceRules,
+  baselineRules,
+  canaryWorseOnErrors,
+  checkRelativeErrorRate,
+  checkRelativeLatencyDistribution,
+  checkRelativeLatencyTail,
+  relativeErrorLlr,
+  relativeTailLlr,
+} from './baselineChecks.js';
+import type { CheckContext, CheckReport } from './context.js';
+import {
+  baselineBreachesErrorRate,
+  baselineBreachesLatency,
+  checkErrorRate,
+  checkLatency,
+  errorRateLlr,
+  guardrailCheckId,
+  latencyLlr,
+} from './guardrailChecks.js';
+import { type IntervalView, toViews } from './intervals.js';
+import { checkKillSwitch } from './killSwitch.js';
+import {
+  type CheckId,
+  type JudgeAlert,
+  type JudgeInput,
+  JudgeInputError,
+  type JudgeOptions,
+  type JudgeResult,
+  type JudgeState,
+  type Verdict,
+} from './types.js';
+
+export const DEFAULT_JUDGE_OPTIONS: Readonly<JudgeOptions> = Object.freeze({
+  alpha: 0.001,
+  passAlpha: 0.1,
+  sequentialAlpha: 0.01,
+  sequentialEffect: 2,
+  relativeMargin: 1.5,
+  distributionMargin: 0.05,
+  tailQuantile: 0.95,
+  killBurnRate: 14.4,
+  killStrongBurnRate: 6,
+  killAlpha: 0.01,
+  killMinRequests: null,
+  warmupIntervals: 0,
+  defaultWindowSeconds: 300,
+  evidenceBounds: true,
+});
+
+export const INITIAL_JUDGE_STATE: Readonly<JudgeState> = Object.freeze({
+  intervalsJudged: 0,
+  failedIntervals: 0,
+  sequential: {},
+});
+
+/** Judges the last interval of `input.history`. */
+export function judgeInterval(input: JudgeInput): JudgeResult {
+  validate(input);
+  const options = resolveOptions(input.options);
+  const n = input.history.length;
+  let previous = input.previous;
+  if (previous) {
+    if (previous.intervalsJudged !== n - 1) {
+      throw new JudgeInputError(
+        'judge_state_mismatch',
+        `previous state covers ${previous.intervalsJudged} interval(s) but history has ${n} (expected ${n - 1} before the current one)`,
+      );
+    }
+  } else {
+    previous = rebuildState(input, options);
+  }
+  return judgeWithState(input, options, previous, true);
+}
+
+/** Judges every prefix of the history in order: the decision log of a whole rollout, replayed from its inputs. */
+export function replayJudge(input: Omit<JudgeInput, 'previous'>): JudgeResult[] {
+  validate({ ...input, history: input.history.length > 0 ? input.history : [placeholderInterval()] });
+  const options = resolveOptions(input.options);
+  const results: JudgeResult[] = [];
+  let state: JudgeState = INITIAL_JUDGE_STATE;
+  for (let i = 1; i <= input.history.length; i++) {
+    const r = judgeWithState({ ...input, history: input.history.slice(0, i) }, options, state, true);
+    results.push(r);
+    state = r.state;
+  }
+  return results;
+}
+
+function rebuildState(input: JudgeInput, options: JudgeOptions): JudgeState {
+  let state: JudgeState = INITIAL_JUDGE_STATE;
+  for (let i = 1; i < input.history.length; i++) {
+    state = judgeWithState({ ...input, history: input.history.slice(0, i) }, options, state, false).state;
+  }
+  return state;
+}
+
+function placeholderInterval() {
+  return { start: '1970-01-01T00:00:00Z', end: '1970-01-01T00:01:00Z', canary: null, baseline: null };
+}
+
+function resolveOptions(partial: Partial<JudgeOptions> | undefined): JudgeOptions {
+  const o: JudgeOptions = { ...DEFAULT_JUDGE_OPTIONS, ...(partial ?? {}) };
+  const inUnit = (name: keyof JudgeOptions, v: number) => {
+    if (!(v > 0 && v < 1)) throw new JudgeInputError('judge_invalid_limits', `options.${name} must be in (0, 1)`);
+  };
+  inUnit('alpha', o.alpha);
+  inUnit('passAlpha', o.passAlpha);
+  inUnit('sequentialAlpha', o.sequentialAlpha);
+  inUnit('killAlpha', o.killAlpha);
+  inUnit('tailQuantile', o.tailQuantile);
+  if (!(o.sequentialEffect > 1))
+    throw new JudgeInputError('judge_invalid_limits', 'options.sequentialEffect must be > 1');
+  if (!(o.relativeMargin >= 1)) throw new JudgeInputError('judge_invalid_limits', 'options.relativeMargin must be ≥ 1');
+  if (!(o.distributionMargin >= 0 && o.distributionMargin < 1)) {
+    throw new JudgeInputError('judge_invalid_limits', 'options.distributionMargin must be in [0, 1)');
+  }
+  if (!(o.killBurnRate > 0 && o.killStrongBurnRate > 0)) {
+    throw new JudgeInputError('judge_invalid_limits', 'options.killBurnRate and killStrongBurnRate must be > 0');
+  }
+  if (!(Number.isInteger(o.warmupIntervals) && o.warmupIntervals >= 0)) {
+    throw new JudgeInputError('judge_invalid_limits', 'options.warmupIntervals must be a non-negative integer');
+  }
+  return o;
+}
+
+function validate(input: JudgeInput): void {
+  if (input.history.length === 0) {
+    throw new JudgeInputError('judge_empty_history', 'history must contain at least the current interval');
+  }
+  const { consecutiveFailureLimit: c, cumulativeFailureLimit: k } = input.limits;
+  if (!Number.isInteger(c) || c < 1 || !Number.isInteger(k) || k < 1) {
+    throw new JudgeInputError(
+      'judge_invalid_limits',
+      `limits.consecutiveFailureLimit and cumulativeFailureLimit must be integers ≥ 1 (got ${c}, ${k})`,
+    );
+  }
+  const target = input.errorBudget.targetErrorRatePercent;
+  if (!(target > 0 && target < 100)) {
+    throw new JudgeInputError(
+      'judge_invalid_budget',
+      `errorBudget.targetErrorRatePercent must be in (0, 100) (got ${target})`,
+    );
+  }
+  input.guardrails.forEach((g, i) => {
+    const bad = (why: string) =>
+      new JudgeInputError('judge_invalid_guardrail', `guardrails[${i}] (${g.metric}): ${why}`);
+    if (!(g.threshold > 0)) throw bad('threshold must be > 0');
+    if (g.metric === 'error_rate' && !(g.threshold < 100)) throw bad('an error-rate threshold must be < 100 %');
+    if (!(g.windowSeconds > 0)) throw bad('windowSeconds must be > 0');
+    if (!(g.minimumEvidence.minRequests >= 0) || !(g.minimumEvidence.minIntervals >= 1)) {
+      throw bad('minimumEvidence needs minRequests ≥ 0 and minIntervals ≥ 1');
+    }
+  });
+  const seen = new Set<string>();
+  for (const g of input.guardrails) {
+    if (seen.has(g.metric)) {
+      throw new JudgeInputError('judge_invalid_guardrail', `more than one guardrail for ${g.metric}`);
+    }
+    seen.add(g.metric);
+  }
+}
+
+/**
+ * The baseline should be there (traffic below 100 %) but its data is missing in the current interval and at most the
+ * one before: a telemetry gap, or a baseline query that has not returned yet at the start. Canary guardrail failures
+ * and the kill switch wait rather than act, since a shared outage cannot be told apart without it. Longer gaps are
+ * treated as "no baseline" (absolute guardrails alone), so a provider that lost the baseline for good cannot block a
+ * rollback for more than two intervals.
+ */
+export function baselineBlind(views: readonly IntervalView[], trafficPercent: number): boolean {
+  if (trafficPercent >= 100) return false;
+  const current = views[views.length - 1];
+  if (!current || current.baseline !== null || current.canary === null) return false;
+  let missing = 0;
+  for (let i = views.length - 1; i >= 0 && (views[i] as IntervalView).baseline === null; i--) missing++;
+  return missing <= 2;
+}
+
+interface SequentialSpec {
+  id: CheckId;
+  llr: (v: IntervalView) => number | null;
+}
+
+function sequentialSpecs(guardrails: readonly Guardrail[], o: JudgeOptions, alpha: number): SequentialSpec[] {
+  const specs: SequentialSpec[] = [];
+  for (const g of guardrails) {
+    specs.push({
+      id: guardrailCheckId(g),
+      llr:
+        g.metric === 'error_rate'
+          ? (v) => errorRateLlr(g, o.sequentialEffect, alpha, v)
+          : (v) => latencyLlr(g, o.sequentialEffect, alpha, v),
+    });
+  }
+  specs.push({ id: 'baseline:error_rate', llr: (v) => relativeErrorLlr(o.sequentialEffect, v) });
+  specs.push({ id: 'baseline:latency_tail', llr: (v) => relativeTailLlr(o.sequentialEffect, o.tailQuantile, v) });
+  return specs;
+}
+
+function judgeWithState(
+  input: JudgeInput,
+  options: JudgeOptions,
+  previous: JudgeState,
+  computeBounds: boolean,
+): JudgeResult {
+  const views = toViews(input.history, options.warmupIntervals);
+  const current = views[views.length - 1] as IntervalView;
+  const guardrails = input.guardrails;
+  const windowTests = guardrails.length + 3;
+  const specs = sequentialSpecs(guardrails, options, options.alpha / windowTests);
+  const boundary = Math.log(specs.length / options.sequentialAlpha);
+
+  // Sequential statistics, kept within [−boundary, 2·boundary]. The floor stops a long healthy stretch from masking a
+  // later regression by more than one boundary's worth of evidence: from the floor the test must climb 3·boundary,
+  // so each restart adds at most e^(−3·boundary) of false-alarm probability (Ville's inequality). The ceiling lets
+  // the test come back below the boundary within an interval or two once the canary is healthy again; evidence
+  // beyond it would only delay that, never change a decision already taken.
+  const sequential: Partial<Record<CheckId, number>> = { ...previous.sequential };
+  for (const spec of specs) {
+    const llr = spec.llr(current);
+    if (llr === null || !Number.isFinite(llr)) continue;
+    sequential[spec.id] = Math.min(2 * boundary, Math.max(-boundary, (sequential[spec.id] ?? 0) + llr));
+  }
+
+  const ctx: CheckContext = {
+    views,
+    current,
+    options,
+    alphaPerCheck: options.alpha / windowTests,
+    sequentialBoundary: boundary,
+    sequential,
+    stepStartIndex:
+      input.step.startIntervalIndex !== undefined && input.step.startIntervalIndex >= 0
+        ? input.step.startIntervalIndex
+        : null,
+    computeBounds: computeBounds && options.evidenceBounds,
+  };
+
+  const errorGuardrail = guardrails.find((g) => g.metric === 'error_rate');
+  const errorRules = baselineRules(guardrails, 'errors', options.defaultWindowSeconds);
+  const latencyRules: BaselineEvidenceRules = baselineRules(guardrails, 'latency', options.defaultWindowSeconds);
+
+  const guardrailReports = guardrails.map((g) =>
+    g.metric === 'error_rate' ? checkErrorRate(ctx, g) : checkLatency(ctx, g),
+  );
+  const relError = checkRelativeErrorRate(ctx, errorRules);
+  const relTail = checkRelativeLatencyTail(ctx, latencyRules);
+  const relDist = checkRelativeLatencyDistribution(ctx, latencyRules);
+  const budget = input.errorBudget.targetErrorRatePercent / 100;
+  const blind = baselineBlind(views, input.step.trafficPercent);
+  const kill = checkKillSwitch(ctx, errorGuardrail, budget, blind);
+
+  // Attribution: a canary breach the baseline shares (and the canary is not significantly worse) is not the canary's.
+  const alerts: JudgeAlert[] = [];
+  const sharedMessages: string[] = [];
+  const errorsShared =
+    errorGuardrail !== undefined &&
+    baselineBreachesErrorRate(ctx, errorGuardrail) &&
+    !canaryWorseOnErrors(ctx, errorRules);
+  const latencyCanaryWorse = relTail.significant || relDist.significant;
+  guardrails.forEach((g, i) => {
+    const report = guardrailReports[i] as CheckReport;
+    const shared = g.metric === 'error_rate' ? errorsShared : !latencyCanaryWorse && baselineBreachesLatency(ctx, g);
+    if (!shared) return;
+    sharedMessages.push(
+      `${g.metric} (baseline ${report.evidence.baseline ?? 'n/a'}, canary ${report.evidence.observed ?? 'n/a'} ${report.evidence.unit})`,
+    );
+    if (report.evidence.outcome === 'fail' || report.evidence.outcome === 'recovering') {
+      report.evidence.outcome = 'suppressed';
+      report.evidence.message = `${report.evidence.message} — the baseline breaches it too and the canary is not significantly worse: shared cause, not rolled back`;
+    }
+  });
+  if (blind) {
+    for (const r of guardrailReports) {
+      if (r.evidence.outcome !== 'fail') continue;
+      r.evidence.outcome = 'hold';
+      r.evidence.message = `${r.evidence.message} — but the baseline's data is missing this interval, so a shared cause cannot be ruled out: waiting for it`;
+    }
+  }
+  let killFired = kill.fired;
+  if (killFired && errorsShared) {
+    killFired = false;
+    kill.report.evidence.outcome = 'suppressed';
+    kill.report.evidence.message = `${kill.report.evidence.message} — the baseline burns too: shared cause, not rolled back`;
+  }
+  if (sharedMessages.length > 0) {
+    alerts.push({
+      kind: 'shared_degradation',
+      severity: 'warning',
+      message: `baseline and canary degrade together on ${sharedMessages.join(', ')}: likely a shared dependency or platform issue; holding the rollout, not rolling back`,
+    });
+  }
+
+  const reports: CheckReport[] = [...guardrailReports, relError, relTail, relDist, kill.report];
+  const failing = reports.filter((r) => r.kind !== 'kill_switch' && r.evidence.outcome === 'fail');
+  const consecutive = failing.reduce((m, r) => Math.max(m, r.evidence.persistence), 0);
+  const cumulative = previous.failedIntervals + (failing.length > 0 ? 1 : 0);
+  const { consecutiveFailureLimit, cumulativeFailureLimit } = input.limits;
+
+  const reasons: string[] = [];
+  let verdict: Verdict;
+  if (killFired) {
+    verdict = 'FAIL';
+    reasons.push(`kill switch: ${kill.report.evidence.message}`);
+  }
+  const byPersistence = failing.filter((r) => r.evidence.persistence >= consecutiveFailureLimit);
+  for (const r of byPersistence) reasons.push(`${r.evidence.message} (limit ${consecutiveFailureLimit} in a row)`);
+  if (cumulative >= cumulativeFailureLimit) {
+    reasons.push(
+      `${cumulative} interval(s) with a failed check in this rollout (cumulative limit ${cumulativeFailureLimit})`,
+    );
+  }
+  if (killFired || byPersistence.length > 0 || cumulative >= cumulativeFailureLimit) {
+    verdict = 'FAIL';
+  } else {
+    const guardrailsPass = guardrailReports.every((r) => r.evidence.outcome === 'pass');
+    const baselineClear = [relError, relTail, relDist].every(
+      (r) => r.evidence.outcome !== 'fail' && r.evidence.outcome !== 'recovering',
+    );
+    const anythingChecked =
+      guardrails.length > 0 || [relError, relTail, relDist].some((r) => r.evidence.outcome === 'pass');
+    verdict = guardrailsPass && baselineClear && anythingChecked ? 'PASS' : 'HOLD';
+    if (verdict === 'PASS') {
+      reasons.push('every guardrail is met with confidence and the canary is not worse than the baseline');
+    } else {
+      for (const r of reports) {
+        const o = r.evidence.outcome;
+        if (r.kind === 'kill_switch' && o !== 'suppressed') continue;
+        if (o === 'pass' || o === 'not_applicable') continue;
+        reasons.push(r.evidence.message);
+      }
+      if (reasons.length === 0) reasons.push('no guardrail could be evaluated');
+    }
+  }
+
+  if (killFired) {
+    alerts.push({ kind: 'kill_switch', severity: 'critical', message: kill.report.evidence.message });
+  }
+  if (failing.length > 0 && verdict !== 'FAIL') {
+    alerts.push({
+      kind: 'guardrail_failing',
+      severity: 'warning',
+      message: `${failing.map((r) => r.evidence.check).join(', ')} failing (${consecutive}/${consecutiveFailureLimit} in a row, ${cumulative}/${cumulativeFailureLimit} in this rollout): watching before rolling back`,
+    });
+  }
+  if (!current.canary) {
+    alerts.push({
+      kind: 'no_canary_data',
+      severity: 'warning',
+      message: `no canary data for ${input.history[input.history.length - 1]?.start} → ${input.history[input.history.length - 1]?.end}: holding (missing data never rolls back); check the metric provider or whether the canary receives traffic`,
+    });
+  } else if (!current.baseline && input.step.trafficPercent < 100) {
+    alerts.push({
+      kind: 'no_baseline_data',
+      severity: 'info',
+      message: 'no baseline data this interval: judging on absolute guardrails only',
+    });
+  }
+  const judged = views.filter((v) => !v.warmup).length;
+  const starved = guardrails.filter((g, i) => {
+    const r = guardrailReports[i] as CheckReport;
+    return (
+      r.evidence.outcome === 'hold' &&
+      r.evidence.message.includes('gathering evidence') &&
+      judged >= 2 * g.minimumEvidence.minIntervals
+    );
+  });
+  if (starved.length > 0 && current.canary) {
+    alerts.push({
+      kind: 'insufficient_traffic',
+      severity: 'info',
+      message: `too little canary traffic to judge ${starved.map((g) => g.metric).join(', ')} yet (${current.canary.requests} requests this interval at ${input.step.trafficPercent} %): holding until the minimum evidence exists`,
+    });
+  }
+
+  return {
+    verdict,
+    reasons,
+    evidence: reports.map((r) => r.evidence),
+    alerts,
+    killSwitch: killFired,
+    failures: {
+      consecutive,
+      cumulative,
+      consecutiveLimit: consecutiveFailureLimit,
+      cumulativeLimit: cumulativeFailureLimit,
+    },
+    intervalIndex: current.index,
+    state: { intervalsJudged: views.length, failedIntervals: cumulative, sequential },
+  };
+}

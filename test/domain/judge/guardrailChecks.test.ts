@@ -1,0 +1,124 @@
+import { describe, expect, it } from 'vitest';
+import { judgeInterval, replayJudge } from '../../../src/domain/judge/judge.js';
+import type { EvidenceItem, JudgeResult } from '../../../src/domain/judge/types.js';
+import { GUARDRAILS, guardrail, input, series } from './fixtures.js';
+
+const ev = (r: JudgeResult, check: EvidenceItem['check']) => r.evidence.find((e) => e.check === check) as EvidenceItem;
+const healthy = { requests: 2000, failures: 2 };
+const base = { requests: 18000, failures: 18 };
+
+describe('absolute error-rate guardrail', () => {
+  it('HOLDs while the minimum evidence is missing (requests and intervals)', () => {
+    const r = judgeInterval(input(series(2, () => [healthy, base])));
+    expect(ev(r, 'guardrail:error_rate').outcome).toBe('hold');
+    expect(ev(r, 'guardrail:error_rate').message).toContain('gathering evidence');
+    expect(r.verdict).toBe('HOLD');
+  });
+
+  it('PASSes when the upper confidence bound is below the threshold', () => {
+    const r = judgeInterval(input(series(5, () => [healthy, base])));
+    const e = ev(r, 'guardrail:error_rate');
+    expect(e.outcome).toBe('pass');
+    expect(e.bounds?.upper).toBeLessThan(0.3);
+    expect(e.confidence).toBeCloseTo(0.9, 6);
+    expect(e.samples).toBe(10000);
+    expect(r.verdict).toBe('PASS');
+  });
+
+  it('stays undecided (HOLD) right at the threshold', () => {
+    // Baseline at the same rate, so the comparison with the baseline has nothing to say either.
+    const r = judgeInterval(
+      input(
+        series(5, () => [
+          { requests: 2000, failures: 6 },
+          { requests: 18000, failures: 54 },
+        ]),
+      ),
+    );
+    expect(ev(r, 'guardrail:error_rate').outcome).toBe('hold');
+    expect(ev(r, 'guardrail:error_rate').message).toContain('undecided');
+    expect(r.verdict).toBe('HOLD');
+  });
+
+  it('FAILs only when the lower bound exceeds the threshold and the breach persists', () => {
+    // 1 % errors: burn 10× (below the kill switch), clearly above the 0.3 % guardrail.
+    const r = judgeInterval(input(series(3, () => [{ requests: 2000, failures: 20 }, base])));
+    const e = ev(r, 'guardrail:error_rate');
+    expect(e.outcome).toBe('fail');
+    expect(e.bounds?.lower).toBeGreaterThan(0.3);
+    expect(e.persistence).toBe(3);
+    expect(e.pValue).toBeLessThan(1e-6);
+    expect(r.killSwitch).toBe(false);
+    expect(r.verdict).toBe('FAIL');
+    expect(r.reasons.join(' ')).toContain('error rate above 0.3 %');
+  });
+
+  it('never rolls back on a single noisy interval', () => {
+    // A 3 % burst in one interval: significant over the window, but not repeated (and too short for the kill switch).
+    const history = series(7, (i) => [i === 5 ? { requests: 2000, failures: 60 } : healthy, base]);
+    const results = replayJudge(input(history));
+    expect(results.map((r) => r.verdict)).not.toContain('FAIL');
+    const blip = results[5] as JudgeResult;
+    expect(ev(blip, 'guardrail:error_rate').outcome).toBe('fail');
+    expect(blip.failures.consecutive).toBe(1);
+    expect(blip.alerts.map((a) => a.kind)).toContain('guardrail_failing');
+    expect(ev(results[6] as JudgeResult, 'guardrail:error_rate').outcome).toBe('recovering');
+  });
+
+  it('rolls back when the cumulative limit is reached by flapping failures', () => {
+    const history = series(12, (i) => [i >= 3 && i % 2 === 1 ? { requests: 2000, failures: 24 } : healthy, base]);
+    const results = replayJudge(input(history, { limits: { consecutiveFailureLimit: 2, cumulativeFailureLimit: 3 } }));
+    const firstFail = results.findIndex((r) => r.verdict === 'FAIL');
+    expect(firstFail).toBe(7);
+    expect((results[7] as JudgeResult).failures.cumulative).toBe(3);
+    expect((results[7] as JudgeResult).reasons.join(' ')).toContain('cumulative limit 3');
+  });
+});
+
+describe('absolute latency guardrails', () => {
+  it('FAIL on a p95 that doubled, with the slow-request count as evidence', () => {
+    const r = judgeInterval(input(series(3, () => [{ requests: 2000, failures: 2, medianMs: 200 }, base])));
+    const e = ev(r, 'guardrail:latency_p95');
+    expect(e.outcome).toBe('fail');
+    expect(e.observed).toBeGreaterThan(244);
+    expect(e.baseline).toBeLessThan(244);
+    expect(e.message).toMatch(/requests slower than 244 ms/);
+    expect(r.verdict).toBe('FAIL');
+  });
+
+  it('PASS a healthy p95 and p99 from the histograms', () => {
+    const r = judgeInterval(input(series(5, () => [healthy, base])));
+    expect(ev(r, 'guardrail:latency_p95').outcome).toBe('pass');
+    expect(ev(r, 'guardrail:latency_p99').outcome).toBe('pass');
+  });
+
+  it('fall back to a conservative quantile rule without histograms, never stating a confidence', () => {
+    const slow = { requests: 2000, failures: 2, medianMs: 200, noHistogram: true };
+    const r = judgeInterval(input(series(3, () => [slow, { ...base, noHistogram: true }])));
+    const e = ev(r, 'guardrail:latency_p95');
+    expect(e.outcome).toBe('fail');
+    expect(e.confidence).toBeNull();
+    expect(e.message).toContain('no histogram');
+    // Too few requests per interval to trust a p99 (needs ≥ 1000 for 10 tail samples): HOLD.
+    const few = judgeInterval(
+      input(series(5, () => [{ requests: 400, failures: 0, medianMs: 300, noHistogram: true }, base])),
+    );
+    expect(ev(few, 'guardrail:latency_p99').outcome).toBe('hold');
+  });
+
+  it('use the guardrail thresholds given (a looser p95 passes the same data)', () => {
+    const loose = [
+      guardrail('error_rate', 0.3),
+      guardrail('latency_p95', 900, 200),
+      guardrail('latency_p99', 1500, 1000),
+    ];
+    const r = judgeInterval(
+      input(
+        series(3, () => [{ requests: 2000, failures: 2, medianMs: 200 }, base]),
+        { guardrails: loose },
+      ),
+    );
+    expect(ev(r, 'guardrail:latency_p95').outcome).not.toBe('fail');
+    expect(GUARDRAILS[1]?.threshold).toBe(244);
+  });
+});
