@@ -16,6 +16,7 @@ import type { DeploymentRequest } from '../domain/model.js';
 import { readGitHistory } from '../intake/gitHistory.js';
 import { readGitRange } from '../intake/gitRange.js';
 import { registerAssessCommand } from './commands/assess.js';
+import { registerAuditCommand } from './commands/audit.js';
 import { registerBacktestCommand } from './commands/backtest.js';
 import { registerExportCommand } from './commands/export.js';
 import { registerSimulateCommand } from './commands/simulate.js';
@@ -90,6 +91,7 @@ export function buildProgram(deps: CliDeps): Command {
   registerBacktestCommand(program, deps);
   registerExportCommand(program, deps);
   registerSimulateCommand(program, deps);
+  registerAuditCommand(program, deps);
   return program;
 }
 

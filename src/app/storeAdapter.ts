@@ -1,0 +1,16 @@
+/** Opens the durable store the configuration names: PostgreSQL when DATABASE_URL is set, else PGlite under the data dir. */
+import { join } from 'node:path';
+import type { AppConfig } from '../config/index.js';
+import type { Logger } from '../observability/logger.js';
+import { openPersistentStore, type PersistentStore } from '../persistence/index.js';
+
+export async function openAppStore(config: AppConfig, logger: Logger): Promise<PersistentStore> {
+  const store = config.databaseUrl
+    ? await openPersistentStore({ databaseUrl: config.databaseUrl })
+    : await openPersistentStore({ dataDir: join(config.dataDir, 'pglite') });
+  logger.info(
+    { store: store.kind },
+    store.kind === 'postgres' ? 'store: PostgreSQL' : `store: PGlite in ${join(config.dataDir, 'pglite')}`,
+  );
+  return store;
+}

@@ -1,0 +1,171 @@
+/**
+ * One small SQL interface over two engines: PGlite (in-process PostgreSQL, files under a data directory — the
+ * embedded default) and PostgreSQL through `pg` (several replicas). Everything above it is the same SQL.
+ */
+import { mkdirSync } from 'node:fs';
+import { PGlite } from '@electric-sql/pglite';
+import pg from 'pg';
+
+export interface SqlExecutor {
+  query<T = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<T[]>;
+  /** Rows changed by an UPDATE/DELETE/INSERT. */
+  execute(sql: string, params?: unknown[]): Promise<number>;
+}
+
+export interface SqlDriver extends SqlExecutor {
+  readonly kind: 'pglite' | 'postgres';
+  /** Runs `fn` in one transaction (BEGIN … COMMIT, ROLLBACK on error). */
+  transaction<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T>;
+  /** Multi-statement SQL without parameters (migrations). */
+  exec(sql: string): Promise<void>;
+  close(): Promise<void>;
+}
+
+export class StoreError extends Error {
+  constructor(
+    readonly code: 'store_unavailable' | 'store_conflict' | 'store_invalid' | 'store_not_found',
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = 'StoreError';
+  }
+}
+
+const IDENTIFIER = /^[a-z_][a-z0-9_]{0,62}$/;
+
+/** PGlite runs one statement at a time on one connection: every call and transaction goes through one queue. */
+class PgliteDriver implements SqlDriver {
+  readonly kind = 'pglite' as const;
+  private tail: Promise<unknown> = Promise.resolve();
+
+  constructor(private readonly db: PGlite) {}
+
+  private serialise<T>(work: () => Promise<T>): Promise<T> {
+    const run = this.tail.then(work, work);
+    this.tail = run.catch(() => undefined);
+    return run;
+  }
+
+  query<T>(sql: string, params: unknown[] = []): Promise<T[]> {
+    return this.serialise(async () => (await this.db.query<T>(sql, params)).rows);
+  }
+
+  execute(sql: string, params: unknown[] = []): Promise<number> {
+    return this.serialise(async () => (await this.db.query(sql, params)).affectedRows ?? 0);
+  }
+
+  exec(sql: string): Promise<void> {
+    return this.serialise(async () => {
+      await this.db.exec(sql);
+    });
+  }
+
+  transaction<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T> {
+    return this.serialise(() =>
+      this.db.transaction(async (tx) =>
+        fn({
+          query: async <R>(sql: string, params: unknown[] = []) => (await tx.query<R>(sql, params)).rows,
+          execute: async (sql: string, params: unknown[] = []) => (await tx.query(sql, params)).affectedRows ?? 0,
+        }),
+      ),
+    );
+  }
+
+  async close(): Promise<void> {
+    await this.tail;
+    await this.db.close();
+  }
+}
+
+class PostgresDriver implements SqlDriver {
+  readonly kind = 'postgres' as const;
+
+  constructor(private readonly pool: pg.Pool) {}
+
+  async query<T>(sql: string, params: unknown[] = []): Promise<T[]> {
+    return (await this.pool.query(sql, params)).rows as T[];
+  }
+
+  async execute(sql: string, params: unknown[] = []): Promise<number> {
+    return (await this.pool.query(sql, params)).rowCount ?? 0;
+  }
+
+  async exec(sql: string): Promise<void> {
+    await this.pool.query(sql);
+  }
+
+  async transaction<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T> {
+    const client = await this.pool.connect();
+    try {
+      await client.query('BEGIN');
+      const result = await fn({
+        query: async <R>(sql: string, params: unknown[] = []) => (await client.query(sql, params)).rows as R[],
+        execute: async (sql: string, params: unknown[] = []) => (await client.query(sql, params)).rowCount ?? 0,
+      });
+      await client.query('COMMIT');
+      return result;
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw error;
+    } finally {
+      client.release();
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.pool.end();
+  }
+}
+
+export interface DriverOptions {
+  /** PostgreSQL connection string; when absent the embedded PGlite is used. */
+  databaseUrl?: string;
+  /** PGlite data directory; `memory://` keeps everything in memory. */
+  dataDir?: string;
+  /** PostgreSQL schema to use (created when missing): isolates tests or tenants on one database. */
+  schema?: string;
+  poolSize?: number;
+}
+
+export async function openDriver(options: DriverOptions): Promise<SqlDriver> {
+  if (options.schema !== undefined && !IDENTIFIER.test(options.schema)) {
+    throw new StoreError('store_invalid', `schema "${options.schema}" must be a lower-case SQL identifier`);
+  }
+  if (options.databaseUrl) {
+    const schema = options.schema;
+    if (schema) {
+      const setup = new pg.Client({ connectionString: options.databaseUrl });
+      await setup.connect().catch((error: unknown) => {
+        throw new StoreError('store_unavailable', `cannot reach PostgreSQL: ${(error as Error).message}`, {
+          cause: error,
+        });
+      });
+      try {
+        await setup.query(`create schema if not exists ${schema}`);
+      } finally {
+        await setup.end();
+      }
+    }
+    const pool = new pg.Pool({
+      connectionString: options.databaseUrl,
+      max: options.poolSize ?? 10,
+      ...(schema ? { options: `-c search_path=${schema}` } : {}),
+    });
+    pool.on('error', () => undefined);
+    await pool.query('select 1').catch((error: unknown) => {
+      throw new StoreError('store_unavailable', `cannot reach PostgreSQL: ${(error as Error).message}`, {
+        cause: error,
+      });
+    });
+    return new PostgresDriver(pool);
+  }
+  const dataDir = options.dataDir ?? '.data/pglite';
+  if (dataDir !== 'memory://') mkdirSync(dataDir, { recursive: true });
+  const db = await PGlite.create(dataDir === 'memory://' ? undefined : dataDir);
+  const driver = new PgliteDriver(db);
+  if (options.schema) {
+    await driver.exec(`create schema if not exists ${options.schema}; set search_path to ${options.schema};`);
+  }
+  return driver;
+}
