@@ -86,6 +86,19 @@ export class SqlContractStore implements ChatStore {
     return rows.map((r) => r.document);
   }
 
+  /** The newest open contract whose deployment targets `namespace/resourceName` (what a Flagger or Argo object names). */
+  async findOpenContractByTarget(namespace: string, resourceName: string): Promise<Contract | undefined> {
+    const [row] = await this.db.query<{ document: Contract }>(
+      `select r.document from contracts c join contract_revisions r on r.contract_id = c.id and r.revision = c.latest_revision
+       where c.state in ('draft', 'negotiating', 'approved', 'rolling_out')
+         and r.document -> 'deployment' -> 'target' ->> 'namespace' = $1
+         and r.document -> 'deployment' -> 'target' ->> 'resourceName' = $2
+       order by c.updated_at desc limit 1`,
+      [namespace, resourceName],
+    );
+    return row?.document;
+  }
+
   async recordDecision(input: RecordDecisionInput): Promise<DecisionOutcome> {
     return this.db.transaction(async (tx) => {
       const [row] = await tx.query<{ latest_revision: number; state: ContractState; requester_id: string | null }>(
