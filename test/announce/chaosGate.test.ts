@@ -1,0 +1,192 @@
+/**
+ * Runs the composite action's script (.github/actions/chaos-gate/gate.sh) with bash, curl and openssl against the
+ * real intake router on 127.0.0.1, with an in-memory announcer that decides after a few polls.
+ */
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { execa } from 'execa';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { parse as parseYaml } from 'yaml';
+import { createIntakeRouter } from '../../src/announce/intakeRouter.js';
+import { MemoryAnnouncer } from './memoryAnnouncer.js';
+import { type Served, serve } from './serve.js';
+
+const SECRET = 'gate-secret-0123456789abcdef0123456789abcdef';
+const ACTION_DIR = fileURLToPath(new URL('../../.github/actions/chaos-gate/', import.meta.url));
+const SCRIPT = join(ACTION_DIR, 'gate.sh');
+const EXAMPLE = fileURLToPath(new URL('../fixtures/deployment-example.json', import.meta.url));
+
+let tmp: string;
+beforeAll(async () => {
+  tmp = await mkdtemp(join(tmpdir(), 'chaos-gate-'));
+});
+afterAll(async () => rm(tmp, { recursive: true, force: true }));
+
+let served: Served | undefined;
+afterEach(async () => {
+  await served?.close();
+  served = undefined;
+});
+
+async function startBot() {
+  const announcer = new MemoryAnnouncer();
+  served = await serve(createIntakeRouter({ secret: SECRET, announcer, rateLimit: false }));
+  return { announcer, url: served.url };
+}
+
+let runs = 0;
+async function runGate(env: Record<string, string>) {
+  const output = join(tmp, `output-${++runs}`);
+  await writeFile(output, '');
+  const result = await execa('bash', [SCRIPT], {
+    env: {
+      PATH: process.env.PATH ?? '',
+      HOME: tmp,
+      CHAOS_SECRET: SECRET,
+      CHAOS_POLL_SECONDS: '0.05',
+      CHAOS_TIMEOUT_MINUTES: '1',
+      GITHUB_OUTPUT: output,
+      ...env,
+    },
+    extendEnv: false,
+    reject: false,
+    timeout: 60_000,
+  });
+  const outputs = Object.fromEntries(
+    (await readFile(output, 'utf8'))
+      .split('\n')
+      .filter(Boolean)
+      .map((line) => [line.slice(0, line.indexOf('=')), line.slice(line.indexOf('=') + 1)]),
+  );
+  return { exitCode: result.exitCode, stdout: result.stdout, stderr: result.stderr, outputs };
+}
+
+describe('chaos-gate action script', () => {
+  it('announces the request file, polls until approved and exits 0 with the contract link', async () => {
+    const { announcer, url } = await startBot();
+    announcer.decision = { afterPolls: 3, state: 'approved', decidedBy: ['Ana (SRE)'] };
+    const result = await runGate({
+      CHAOS_URL: `${url}/`,
+      CHAOS_REQUEST_FILE: EXAMPLE,
+      GITHUB_RUN_ID: '9001',
+      GITHUB_RUN_ATTEMPT: '2',
+      GITHUB_JOB: 'deploy',
+    });
+    expect(result.stderr).toBe('');
+    expect(result.exitCode).toBe(0);
+    expect(announcer.announcements).toHaveLength(1);
+    expect(announcer.announcements[0]?.origin.deliveryId).toBe('gh-9001-2-deploy');
+    const contractId = [...announcer.contracts.keys()][0] as string;
+    expect(announcer.contracts.get(contractId)?.polls).toBe(3);
+    const link = `${url}/api/contracts/${contractId}`;
+    expect(result.stdout).toContain(`approved by Ana (SRE): ${link}`);
+    expect(result.outputs).toEqual({ 'contract-id': contractId, 'contract-url': link, state: 'approved' });
+  });
+
+  it('exits 1 with the reason when the contract is rejected (reading JSON with node)', async () => {
+    const { announcer, url } = await startBot();
+    announcer.decision = {
+      afterPolls: 2,
+      state: 'rejected',
+      decidedBy: ['Ana (SRE)'],
+      reason: 'schema migration without a rollback plan',
+    };
+    const result = await runGate({ CHAOS_URL: url, CHAOS_REQUEST_FILE: EXAMPLE, CHAOS_JSON_TOOL: 'node' });
+    expect(result.exitCode).toBe(1);
+    expect(result.stdout).toMatch(
+      /::error title=Chaos Negotiator::contract \S+ was rejected by Ana \(SRE\): schema migration without a rollback plan/,
+    );
+    expect(result.outputs.state).toBe('rejected');
+  });
+
+  it('builds the request from inline fields (reading JSON with python3)', async () => {
+    const { announcer, url } = await startBot();
+    announcer.decision = { afterPolls: 1, state: 'approved', decidedBy: ['Ben'] };
+    const result = await runGate({
+      CHAOS_URL: url,
+      CHAOS_SERVICE: 'checkout',
+      CHAOS_VERSION: 'v2.4.0',
+      CHAOS_ENVIRONMENT: 'staging',
+      CHAOS_PREVIOUS_VERSION: 'v2.3.9',
+      CHAOS_JSON_TOOL: 'python3',
+      GITHUB_RUN_ID: '77',
+    });
+    expect(result.exitCode).toBe(0);
+    expect(announcer.announcements[0]?.request).toMatchObject({
+      serviceName: 'checkout',
+      version: 'v2.4.0',
+      environment: 'staging',
+      previousVersion: 'v2.3.9',
+      deploymentId: 'checkout-staging-v2.4.0-run77',
+    });
+  });
+
+  it('refuses unsafe inline values before sending anything', async () => {
+    const { announcer, url } = await startBot();
+    const result = await runGate({ CHAOS_URL: url, CHAOS_SERVICE: 'check"out', CHAOS_VERSION: '1' });
+    expect(result.exitCode).toBe(1);
+    expect(result.stdout).toMatch(/service must be letters, digits/);
+    expect(announcer.announcements).toHaveLength(0);
+  });
+
+  it('times out with exit 1 when nobody decides', async () => {
+    const { url } = await startBot();
+    const result = await runGate({ CHAOS_URL: url, CHAOS_REQUEST_FILE: EXAMPLE, CHAOS_TIMEOUT_MINUTES: '0.02' });
+    expect(result.exitCode).toBe(1);
+    expect(result.stdout).toMatch(/no decision on contract \S+ within 0.02 minutes \(last state: negotiating\)/);
+    expect(result.outputs.state).toBe('timeout');
+  });
+
+  it('fails with the bot’s message on a wrong secret or an invalid request', async () => {
+    const { announcer, url } = await startBot();
+    const wrong = await runGate({
+      CHAOS_URL: url,
+      CHAOS_REQUEST_FILE: EXAMPLE,
+      CHAOS_SECRET: 'not-the-secret-0123456789abcdef',
+    });
+    expect(wrong.exitCode).toBe(1);
+    expect(wrong.stdout).toMatch(/HTTP 401\): missing or wrong X-Hub-Signature-256/);
+    const bad = join(tmp, 'bad.json');
+    await writeFile(bad, '{"deployment_id": "x", "service_name": "a b"}');
+    const invalid = await runGate({ CHAOS_URL: url, CHAOS_REQUEST_FILE: bad });
+    expect(invalid.exitCode).toBe(1);
+    expect(invalid.stdout).toMatch(/HTTP 400\): service_name: must be letters/);
+    expect(announcer.announcements).toHaveLength(0);
+  });
+
+  it('re-running the same job polls the existing contract instead of announcing twice', async () => {
+    const { announcer, url } = await startBot();
+    announcer.decision = { afterPolls: 1, state: 'approved', decidedBy: ['Ana'] };
+    const env = { CHAOS_URL: url, CHAOS_REQUEST_FILE: EXAMPLE, CHAOS_DELIVERY_ID: 'rerun-1' };
+    expect((await runGate(env)).exitCode).toBe(0);
+    const again = await runGate(env);
+    expect(again.exitCode).toBe(0);
+    expect(again.stdout).toContain('already announced');
+    expect(announcer.announcements).toHaveLength(1);
+  });
+
+  it('declares the inputs the script reads', async () => {
+    const action = parseYaml(await readFile(join(ACTION_DIR, 'action.yml'), 'utf8')) as {
+      inputs: Record<string, unknown>;
+      runs: { using: string; steps: { env: Record<string, string>; run: string }[] };
+    };
+    expect(action.runs.using).toBe('composite');
+    expect(Object.keys(action.inputs)).toEqual(
+      expect.arrayContaining([
+        'url',
+        'secret',
+        'request-file',
+        'service',
+        'version',
+        'environment',
+        'timeout-minutes',
+        'poll-seconds',
+      ]),
+    );
+    const script = await readFile(SCRIPT, 'utf8');
+    for (const variable of Object.keys(action.runs.steps[0]?.env ?? {})) expect(script).toContain(variable);
+    expect(action.runs.steps[0]?.run).toContain('gate.sh');
+  });
+});
