@@ -106,6 +106,10 @@ export interface AppConfig {
   servicesFile?: string;
   /** HMAC secret for POST /api/deployments; absent: the intake endpoint is disabled. */
   intakeSecret?: string;
+  /** Shared token of the Flagger webhooks and the Argo Rollouts endpoints; absent: those endpoints are disabled. */
+  engineWebhookToken?: string;
+  /** Public base URL of the bot, for links in GitHub comments and Argo's web metric. */
+  publicUrl?: string;
   github: GitHubConfig;
   /** Client id of the user-assigned managed identity DefaultAzureCredential should use (AZURE_CLIENT_ID). */
   azureClientId?: string;
@@ -186,6 +190,14 @@ export function loadConfig(env: NodeJS.ProcessEnv, options: LoadConfigOptions = 
     'CHAOS_INTAKE_SECRET',
     z.string().min(32, 'must be at least 32 characters (for example the output of `openssl rand -hex 32`)'),
   );
+  const engineWebhookToken = r.read(
+    'CHAOS_ENGINE_WEBHOOK_TOKEN',
+    z.string().min(24, 'must be at least 24 characters (for example the output of `openssl rand -hex 24`)'),
+  );
+  const publicUrl = r.read(
+    'CHAOS_PUBLIC_URL',
+    z.string().url('must be an absolute URL such as https://chaos.example.com'),
+  );
   const github = readGitHub(r);
   const azureClientId = r.read('AZURE_CLIENT_ID', guid('the managed identity client id'));
   const connectionString = r.read(
@@ -218,6 +230,8 @@ export function loadConfig(env: NodeJS.ProcessEnv, options: LoadConfigOptions = 
     ...(policyFile ? { policyFile } : {}),
     ...(servicesFile ? { servicesFile } : {}),
     ...(intakeSecret ? { intakeSecret } : {}),
+    ...(engineWebhookToken ? { engineWebhookToken } : {}),
+    ...(publicUrl ? { publicUrl } : {}),
     github,
     ...(azureClientId ? { azureClientId } : {}),
     telemetry: connectionString ? { connectionString } : {},

@@ -10,6 +10,7 @@ const SECRET_FIELDS = new Set([
   'appToken',
   'apiKey',
   'intakeSecret',
+  'engineWebhookToken',
   'token',
   'privateKey',
   'webhookSecret',

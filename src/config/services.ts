@@ -30,6 +30,8 @@ const serviceRouteSchema = z
     engine: z.enum(ROLLOUT_ENGINES).default('builtin'),
     /** Kubernetes namespace of the workload, used in rollback commands. */
     namespace: z.string().min(1, 'must not be empty').optional(),
+    /** GitHub repositories (`owner/name`) whose deployments belong to this service. */
+    repositories: z.array(z.string().regex(/^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/, 'must be owner/name')).optional(),
   })
   .strict()
   .refine((route) => route.teams !== undefined || route.slack !== undefined, {
