@@ -4,10 +4,7 @@
  */
 
 import { hostname } from 'node:os';
-import { ContainerAppsAPIClient } from '@azure/arm-appcontainers';
-import { DefaultAzureCredential, ManagedIdentityCredential, type TokenCredential } from '@azure/identity';
-import { LogsQueryClient } from '@azure/monitor-query-logs';
-import { ContainerAppsActuator } from '../actuators/containerAppsActuator.js';
+import type { TokenCredential } from '@azure/identity';
 import type { TrafficActuator } from '../actuators/ports.js';
 import { RollbackExecutor } from '../actuators/rollbackExecutor.js';
 import { SimulatedActuator } from '../actuators/simulatedActuator.js';
@@ -25,7 +22,6 @@ import { ChatRolloutNotifier } from '../guardian/notifier.js';
 import { InMemoryRolloutRepository, type RolloutRecord, type RolloutRepository } from '../guardian/repository.js';
 import { GuardianService } from '../guardian/service.js';
 import { RolloutWorker, type WorkerLogger } from '../guardian/worker.js';
-import { AppInsightsMetricProvider } from '../metrics/appInsights.js';
 import { PrometheusMetricProvider } from '../metrics/prometheus.js';
 import { createSimulator, type Simulator } from '../metrics/simulator.js';
 import type { ChaosMetrics } from '../observability/metrics.js';
@@ -55,13 +51,16 @@ export interface Guardian {
   repository: RolloutRepository;
 }
 
-function credentialFor(config: AppConfig): TokenCredential {
+// The Azure SDKs are loaded only when the configuration uses them: together they cost tens of MB of memory that
+// the embedded default (simulator, dry-run) never needs.
+async function credentialFor(config: AppConfig): Promise<TokenCredential> {
+  const { DefaultAzureCredential, ManagedIdentityCredential } = await import('@azure/identity');
   return config.azureClientId
     ? new ManagedIdentityCredential({ clientId: config.azureClientId })
     : new DefaultAzureCredential();
 }
 
-function metricProvider(config: AppConfig): { provider: MetricProvider; simulator?: Simulator } {
+async function metricProvider(config: AppConfig): Promise<{ provider: MetricProvider; simulator?: Simulator }> {
   const metrics = config.metrics;
   switch (metrics.provider) {
     case 'simulator': {
@@ -72,8 +71,12 @@ function metricProvider(config: AppConfig): { provider: MetricProvider; simulato
       return { provider: new PrometheusMetricProvider({ baseUrl: metrics.url }) };
     case 'azure-monitor': {
       if (!metrics.workspaceId) throw new Error('METRICS_PROVIDER=azure-monitor needs AZURE_MONITOR_WORKSPACE_ID');
+      const [{ LogsQueryClient }, { AppInsightsMetricProvider }] = await Promise.all([
+        import('@azure/monitor-query-logs'),
+        import('../metrics/appInsights.js'),
+      ]);
       const client = new LogsQueryClient(
-        credentialFor(config),
+        await credentialFor(config),
         metrics.logsEndpoint ? { endpoint: metrics.logsEndpoint } : {},
       );
       return { provider: new AppInsightsMetricProvider({ client, workspaceId: metrics.workspaceId }) };
@@ -81,7 +84,7 @@ function metricProvider(config: AppConfig): { provider: MetricProvider; simulato
   }
 }
 
-function actuatorFor(config: AppConfig, simulator: Simulator | undefined): TrafficActuator {
+async function actuatorFor(config: AppConfig, simulator: Simulator | undefined): Promise<TrafficActuator> {
   const rollout = config.rollout;
   switch (rollout.target) {
     case 'dry-run':
@@ -92,11 +95,16 @@ function actuatorFor(config: AppConfig, simulator: Simulator | undefined): Traff
       return new CommandTemplateActuator(KUBERNETES_INGRESS_TEMPLATES);
     case 'argo-rollouts':
       return new CommandTemplateActuator(ARGO_ROLLOUTS_TEMPLATES);
-    case 'azure-container-apps':
+    case 'azure-container-apps': {
+      const [{ ContainerAppsAPIClient }, { ContainerAppsActuator }] = await Promise.all([
+        import('@azure/arm-appcontainers'),
+        import('../actuators/containerAppsActuator.js'),
+      ]);
       return new ContainerAppsActuator({
-        client: new ContainerAppsAPIClient(credentialFor(config), rollout.subscriptionId),
+        client: new ContainerAppsAPIClient(await credentialFor(config), rollout.subscriptionId),
         resourceGroup: rollout.resourceGroup,
       });
+    }
   }
 }
 
@@ -107,22 +115,22 @@ const FINAL_STATE: Partial<Record<RolloutRecord['state']['phase'], ContractState
   failed: 'aborted',
 };
 
-export function createGuardian(input: {
+export async function createGuardian(input: {
   config: AppConfig;
   store: GuardianStore;
   surfaces: Partial<Record<SurfaceName, ChatSurface>>;
   logger: WorkerLogger;
   metrics?: ChaosMetrics;
   clock?: () => Date;
-}): Guardian {
+}): Promise<Guardian> {
   const { config, store, surfaces, logger } = input;
   const clock = input.clock ?? (() => new Date());
   const repository = store.rollouts ?? new InMemoryRolloutRepository();
-  const { provider, simulator } = metricProvider(config);
+  const { provider, simulator } = await metricProvider(config);
   const worker = new RolloutWorker({
     repository,
     metrics: provider,
-    actuator: actuatorFor(config, simulator),
+    actuator: await actuatorFor(config, simulator),
     rollback: new RollbackExecutor({ dryRun: config.rollout.target === 'dry-run' }),
     notifier: new ChatRolloutNotifier(surfaces, clock),
     workerId: `${hostname()}:${process.pid}`,

@@ -1,0 +1,124 @@
+/**
+ * `assess <pull request link>` in chat: reads the pull request through the GitHub API (src/intake) and turns it into
+ * a DeploymentRequest. Only links to the configured Git host are followed, so the token is never sent to a host named
+ * by whoever typed the link.
+ */
+
+import type { PullRequestReader } from '../chat/service.js';
+import type { GitHubConfig } from '../config/config.js';
+import type { DeploymentRequest } from '../domain/model.js';
+import { parseDeploymentRequest } from '../domain/request.js';
+import type { GitHubClient } from '../intake/githubClient.js';
+import {
+  PullRequestUrlError,
+  parsePullRequestUrl,
+  type RemoteChange,
+  readPullRequest,
+} from '../intake/githubPullRequest.js';
+
+const PUBLIC_API = 'https://api.github.com';
+const MAX_ADDED_LINES_PER_FILE = 2000;
+
+/** A reader when a token is configured; undefined otherwise (the help card then says links need a token). */
+export function pullRequestReaderFrom(github: GitHubConfig): PullRequestReader | undefined {
+  if (!github.token) return undefined;
+  const token = github.token;
+  const apiUrl = github.apiUrl ?? PUBLIC_API;
+  const linkHost = apiUrl === PUBLIC_API ? 'github.com' : new URL(apiUrl).host;
+  // Octokit (and its app-auth and throttling plugins) is loaded on the first link, not at start-up.
+  let client: Promise<GitHubClient> | undefined;
+  const clientOnce = () => {
+    client ??= import('../intake/githubClient.js').then(({ createGitHubClient }) =>
+      createGitHubClient({ token, baseUrl: apiUrl, maxRateLimitWaitSeconds: 5, maxRateLimitRetries: 1 }),
+    );
+    return client;
+  };
+  return async (link) => {
+    const ref = parsePullRequestUrl(link);
+    const host = new URL(link).host;
+    if (host !== linkHost) {
+      throw new PullRequestUrlError(`links to ${host} are not followed: the configured Git host is ${linkHost}`);
+    }
+    let change: RemoteChange;
+    try {
+      change = await readPullRequest(await clientOnce(), ref);
+    } catch (error) {
+      throw new PullRequestReadError(describeFailure(error, `${ref.owner}/${ref.repo}#${ref.number}`), {
+        cause: error,
+      });
+    }
+    return requestFromPullRequest(change, ref.repo);
+  };
+}
+
+/** The Git host could not give us the pull request; the message is safe to show in chat. */
+export class PullRequestReadError extends Error {
+  readonly code = 'pull_request_unreadable';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'PullRequestReadError';
+  }
+}
+
+function describeFailure(error: unknown, what: string): string {
+  const status = (error as { status?: unknown }).status;
+  if (status === 404) return `${what} was not found (or the configured token cannot see it)`;
+  if (status === 401 || status === 403) return `the Git host refused the configured token for ${what} (HTTP ${status})`;
+  if (typeof status === 'number') return `the Git host answered HTTP ${status} for ${what}`;
+  return `the Git host could not be reached for ${what}`;
+}
+
+const STATUS: Record<string, 'add' | 'delete' | 'rename' | 'modify'> = {
+  added: 'add',
+  removed: 'delete',
+  renamed: 'rename',
+  copied: 'add',
+};
+
+/** RemoteChange → DeploymentRequest: files with added/deleted lines and the added lines of each patch. */
+export function requestFromPullRequest(change: RemoteChange, repo: string): DeploymentRequest {
+  const head = change.headSha.slice(0, 12);
+  const number = /\/pull\/(\d+)/.exec(change.url)?.[1] ?? 'x';
+  const wire = {
+    changes: change.files.map((file) => ({
+      file_path: file.path,
+      change_type: STATUS[file.status] ?? 'modify',
+      lines_added: file.additions,
+      lines_deleted: file.deletions,
+      ...(file.patch ? { added_lines: addedLines(file.patch) } : {}),
+    })),
+    commit_messages: [`${change.title}\n\n${change.body}`.trim(), ...change.commitMessages].filter((m) => m !== ''),
+  };
+  return parseDeploymentRequest(wire, {
+    defaults: {
+      deployment_id: `pr-${repo}-${number}-${head}`.slice(0, 128),
+      service_name: repo.toLowerCase().replace(/[^a-z0-9-]/g, '-'),
+      environment: 'production',
+      version: head,
+      previous_version: change.baseSha.slice(0, 12),
+      ...(change.author ? { author: change.author } : {}),
+    },
+    source: { kind: 'pull-request', ref: change.url },
+  });
+}
+
+/** The `+` lines of GitHub's hunk-only patch, with their line numbers in the new file. */
+export function addedLines(patch: string): { line: number; text: string }[] {
+  const out: { line: number; text: string }[] = [];
+  let next = 0;
+  for (const raw of patch.split('\n')) {
+    const hunk = /^@@ -\d+(?:,\d+)? \+(\d+)(?:,\d+)? @@/.exec(raw);
+    if (hunk) {
+      next = Number(hunk[1]);
+      continue;
+    }
+    if (next === 0) continue;
+    if (raw.startsWith('+')) {
+      if (out.length < MAX_ADDED_LINES_PER_FILE) out.push({ line: next, text: raw.slice(1) });
+      next += 1;
+    } else if (!raw.startsWith('-') && !raw.startsWith('\\')) {
+      next += 1;
+    }
+  }
+  return out;
+}

@@ -1,0 +1,126 @@
+/**
+ * The chat-surface port: what the surface-independent command handling (and later the rollout guardian) needs from a
+ * chat platform. Teams implements it in src/teams, Slack in src/slack. Nothing here imports a chat SDK; cards travel
+ * as surface-neutral inputs (src/cards view inputs) and each surface renders them (Adaptive Cards, Block Kit).
+ */
+import type { ContractCardInput } from '../cards/contractView.js';
+import type {
+  ErrorCardInput,
+  HelpCardInput,
+  HistoryCardInput,
+  PolicyCardInput,
+  RolloutStatusInput,
+  StatusCardInput,
+} from '../cards/views.js';
+
+export type SurfaceName = 'teams' | 'slack';
+
+export interface ChatActor {
+  /** Stable id on the surface: the Entra object id on Teams (else the channel account id), the Slack user id. */
+  id: string;
+  displayName?: string;
+  surface: SurfaceName;
+  /** Other ids of the same person (Teams channel account id, e-mail / UPN), used for separation of duties. */
+  aliases?: string[];
+}
+
+/** A thread (Teams: a channel reply chain or a chat; Slack: channel + thread_ts). `key` is opaque to callers. */
+export interface ThreadRef {
+  surface: SurfaceName;
+  key: string;
+}
+
+/** A message the bot posted, so it can be edited later. */
+export interface MessageRef {
+  thread: ThreadRef;
+  messageId: string;
+}
+
+export type ChatCard =
+  | { kind: 'contract'; input: ContractCardInput }
+  | { kind: 'decision'; input: ContractCardInput }
+  | { kind: 'status'; input: StatusCardInput }
+  | { kind: 'error'; input: ErrorCardInput }
+  | { kind: 'help'; input: HelpCardInput }
+  | { kind: 'history'; input: HistoryCardInput }
+  | { kind: 'policy'; input: PolicyCardInput }
+  | { kind: 'rollout-status'; input: RolloutStatusInput };
+
+/** A chat message: plain text (light markdown), a card, or a card with a text fallback. */
+export type ChatMessage = { text: string; card?: undefined } | { card: ChatCard; text?: string };
+
+export interface ChatSurface {
+  readonly surface: SurfaceName;
+  /** Posts a card into a thread and returns where it landed (for later updates). */
+  postCard(thread: ThreadRef, card: ChatCard, fallbackText?: string): Promise<MessageRef>;
+  /** Posts text or a card into a thread (proactively: no incoming message needed). */
+  postInThread(thread: ThreadRef, message: ChatMessage): Promise<MessageRef>;
+  /** Replaces a posted card in place, for everyone. */
+  updateCard(message: MessageRef, card: ChatCard): Promise<void>;
+  /** Resolves a user's identity (display name, e-mail/UPN) in the context of a thread; undefined when unknown. */
+  resolveUser(thread: ThreadRef, userId: string): Promise<ChatActor | undefined>;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// What a surface hands to the command handling
+
+export type ConversationKind = 'channel' | 'group' | 'personal';
+
+export interface IncomingAttachment {
+  name?: string;
+  contentType: string;
+  /** Inline text content (JSON pasted as a file by some clients, or already downloaded by the surface). */
+  text?: string;
+}
+
+export interface IncomingMessage {
+  surface: SurfaceName;
+  /** Text after the mention was removed. */
+  text: string;
+  actor: ChatActor;
+  conversationKind: ConversationKind;
+  /** The thread the message was said in; replies go there. */
+  thread: ThreadRef;
+  /** The conversation around the thread (Teams channel or chat id), for "the latest contract here". */
+  conversationKey: string;
+  attachments: IncomingAttachment[];
+  /** Surface event id, for de-duplicating redeliveries. */
+  eventId?: string;
+}
+
+/** Replies within the turn of an incoming message. */
+export interface Replier {
+  reply(message: ChatMessage): Promise<MessageRef>;
+}
+
+export const CARD_VERBS = [
+  'contract.approve',
+  'contract.reject',
+  'contract.negotiate',
+  'contract.details',
+  'rollout.rollback',
+  'rollout.pause',
+  'rollout.promote',
+] as const;
+export type CardVerb = (typeof CARD_VERBS)[number];
+
+export interface CardActionInput {
+  surface: SurfaceName;
+  verb: CardVerb;
+  /** The action's data as sent by the client (untrusted: validated by the handler). */
+  data: unknown;
+  actor: ChatActor;
+  /** The card that was clicked. */
+  message: MessageRef;
+  conversationKind: ConversationKind;
+  conversationKey: string;
+}
+
+/** How a surface answers a click. */
+export type CardActionResult =
+  /** Replace the clicked card for everyone. */
+  | { kind: 'update'; card: ChatCard }
+  /** Show this card to the clicker only (the message itself stays as it is for everyone else). */
+  | { kind: 'private-card'; card: ChatCard }
+  /** A short notice only the clicker sees; the card is unchanged. */
+  | { kind: 'notice'; text: string };

@@ -1,0 +1,184 @@
+/**
+ * The Teams bot: a teams-ai (v1) Application over botbuilder's CloudAdapter that adapts Teams activities to the
+ * surface-independent ChatService. Messages go to `handleMessage`; Adaptive Card `Action.Execute` invokes go to
+ * `handleAction` and are answered in the invoke response; a decision also edits the card in place for everyone
+ * (REPLACE_FOR_ALL), while refusals and personal views (stale clicks, details) only reach the clicker.
+ */
+import {
+  AdaptiveCardActionExecuteResponseType,
+  Application,
+  type TeamsAdapter,
+  type TurnState,
+} from '@microsoft/teams-ai';
+import { ActivityTypes, type Storage, type TurnContext } from 'botbuilder';
+import { renderChatCard } from '../cards/index.js';
+import { KeyedQueue } from '../chat/background.js';
+import { CARD_VERBS, type CardVerb, type ChatActor, type IncomingMessage, type Replier } from '../chat/port.js';
+import type { ChatService } from '../chat/service.js';
+import {
+  actorOf,
+  channelThreadKey,
+  conversationKeyOf,
+  conversationKindOf,
+  inlineAttachments,
+  threadKeyOf,
+} from './activity.js';
+import { type TeamsSurface, toActivity } from './surface.js';
+
+export interface TeamsBotLogger {
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+  error(obj: object, msg?: string): void;
+}
+
+export interface TeamsBotOptions {
+  adapter: TeamsAdapter;
+  /** teams-ai turn state (src/store botStorage in production). */
+  storage: Storage;
+  chat: ChatService;
+  surface: TeamsSurface;
+  botAppId: string;
+  logger: TeamsBotLogger;
+  /** De-duplicates redelivered activities; true when the id was not seen before. */
+  rememberEvent?: (source: string, id: string) => Promise<boolean>;
+}
+
+const INVOKE_ADAPTIVE = 'application/vnd.microsoft.card.adaptive';
+
+export function createTeamsApplication(options: TeamsBotOptions): Application<TurnState> {
+  const { chat, surface, logger } = options;
+  const cardEdits = new KeyedQueue();
+  const app = new Application<TurnState>({
+    adapter: options.adapter,
+    storage: options.storage,
+    ...(options.botAppId ? { botAppId: options.botAppId } : {}),
+    removeRecipientMention: true,
+    // The typing timer is one per Application and shared by concurrent turns; replies here are fast anyway.
+    startTypingTimer: false,
+    longRunningMessages: false,
+    adaptiveCards: { actionExecuteResponseType: AdaptiveCardActionExecuteResponseType.REPLACE_FOR_ALL },
+  });
+
+  app.activity(ActivityTypes.Message, async (context) => {
+    const activity = context.activity;
+    if (options.rememberEvent && activity.id && !(await options.rememberEvent('teams', activity.id))) {
+      logger.info({ activityId: activity.id }, 'redelivered Teams message ignored');
+      return;
+    }
+    const kind = conversationKindOf(activity);
+    const conversationKey = conversationKeyOf(activity);
+    const threadKey = threadKeyOf(activity) ?? channelThreadKey(conversationKey, activity.id ?? '');
+    await surface.rememberThread(threadKey, activity);
+    const thread = { surface: 'teams' as const, key: threadKey };
+    const message: IncomingMessage = {
+      surface: 'teams',
+      text: activity.text ?? '',
+      actor: actorOf(activity),
+      conversationKind: kind,
+      thread,
+      conversationKey,
+      attachments: inlineAttachments(activity),
+      ...(activity.id ? { eventId: activity.id } : {}),
+    };
+    const replier: Replier = {
+      async reply(reply) {
+        const response = await context.sendActivity(toActivity(reply));
+        return { thread, messageId: response?.id ?? '' };
+      },
+    };
+    await chat.handleMessage(message, replier);
+  });
+
+  app.conversationUpdate('membersAdded', async (context) => {
+    const botId = context.activity.recipient?.id;
+    const added = context.activity.membersAdded ?? [];
+    if (conversationKindOf(context.activity) === 'personal' && added.some((m) => m.id === botId)) {
+      await context.sendActivity(toActivity({ card: { kind: 'help', input: chat.help() } }));
+    }
+  });
+
+  app.adaptiveCards.actionExecute<Record<string, unknown>>([...CARD_VERBS], async (context, _state, data) => {
+    const activity = context.activity;
+    const verb = (activity.value as { action?: { verb?: string } } | undefined)?.action?.verb as CardVerb;
+    const conversationKey = conversationKeyOf(activity);
+    const threadKey = threadKeyOf(activity) ?? conversationKey;
+    await surface.rememberThread(threadKey, activity);
+    const thread = { surface: 'teams' as const, key: threadKey };
+    let actor: ChatActor = actorOf(activity);
+    if (verb === 'contract.approve' && activity.from?.id)
+      actor = await withDirectoryAliases(surface, thread, actor, activity.from.id);
+    const result = await chat.handleAction({
+      surface: 'teams',
+      verb,
+      data,
+      actor,
+      message: { thread, messageId: activity.replyToId ?? '' },
+      conversationKind: conversationKindOf(activity),
+      conversationKey,
+    });
+    switch (result.kind) {
+      case 'update': {
+        // REPLACE_FOR_ALL, done here rather than by teams-ai: the clicker gets the new card in the invoke response at
+        // once, and the edit for everyone (a round trip to the connector) follows in the background, where a failure
+        // is logged instead of turning a recorded decision into an error answer.
+        const card = renderChatCard(result.card);
+        const target = { thread, messageId: activity.replyToId ?? '' };
+        // Edits of one message are applied in the order the decisions were answered, never an older card last.
+        chat.background.run(`update card ${target.messageId}`, () =>
+          cardEdits.run(target.messageId, () => surface.updateCard(target, result.card)),
+        );
+        await sendInvokeResponse(context, { statusCode: 200, type: INVOKE_ADAPTIVE, value: card });
+        return card as { type: 'AdaptiveCard' };
+      }
+      case 'private-card':
+        await sendInvokeResponse(context, {
+          statusCode: 200,
+          type: INVOKE_ADAPTIVE,
+          value: renderChatCard(result.card),
+        });
+        return result.card.kind;
+      case 'notice':
+        // A string answer is a message only the clicker sees; the card stays as it is.
+        return result.text;
+    }
+  });
+
+  app.error(async (context, error) => {
+    logger.error({ err: error, activityType: context.activity.type }, 'Teams turn failed');
+    if (context.activity.type === ActivityTypes.Invoke) {
+      await sendInvokeResponse(context, {
+        statusCode: 200,
+        type: 'application/vnd.microsoft.activity.message',
+        value: 'Something went wrong on my side. Clicking again is safe: a decision is never recorded twice.',
+      });
+      return;
+    }
+    if (context.activity.type === ActivityTypes.Message) {
+      await context.sendActivity('Something went wrong on my side; nothing was changed. Please try again.');
+    }
+  });
+
+  return app;
+}
+
+async function sendInvokeResponse(
+  context: TurnContext,
+  body: { statusCode: number; type: string; value: unknown },
+): Promise<void> {
+  await context.sendActivity({ type: ActivityTypes.InvokeResponse, value: { status: 200, body } });
+}
+
+/** Adds the clicker's e-mail / UPN (for separation of duties against the deployment's author). Best effort. */
+async function withDirectoryAliases(
+  surface: TeamsSurface,
+  thread: { surface: 'teams'; key: string },
+  actor: ChatActor,
+  channelUserId: string,
+): Promise<ChatActor> {
+  const resolved = await surface.resolveUser(thread, channelUserId);
+  if (!resolved) return actor;
+  const aliases = [...new Set([...(actor.aliases ?? []), ...(resolved.aliases ?? []), resolved.id])].filter(
+    (a) => a !== actor.id,
+  );
+  return { ...actor, ...(aliases.length > 0 ? { aliases } : {}) };
+}
