@@ -614,24 +614,11 @@ export class ChatService {
       ...(reason !== undefined ? { reason } : {}),
       idempotencyKey: `${data.contractId}:${data.revision}:${action.actor.id}:${action.verb}`,
       at,
+      via: auth.via,
     });
     switch (result.outcome) {
       case 'recorded':
         this.metrics?.decisions.inc({ outcome: decision === 'approve' ? 'approved' : 'rejected' });
-        await this.store.audit({
-          type: decision === 'approve' ? 'decision.approved' : 'decision.rejected',
-          contractId: data.contractId,
-          revision: data.revision,
-          actor: auditActor(action.actor),
-          ...(reason ? { reason } : {}),
-          data: {
-            approvals: result.approvals.length,
-            required: result.contract.terms.approvalsRequired,
-            state: result.contract.state,
-            via: auth.via,
-          },
-          at,
-        });
         return { kind: 'update', card: this.cardAfterDecision(result, subject.requester) };
       case 'duplicate':
         return { kind: 'update', card: this.cardAfterDecision(result, subject.requester) };

@@ -17,6 +17,8 @@ export interface RecordDecisionInput {
   /** `${contractId}:${revision}:${actorId}:${verb}`: a repeated click records nothing new. */
   idempotencyKey: string;
   at: Date;
+  /** How the actor was authorised (listed approver, group, open development mode); kept in the audit entry. */
+  via?: string;
 }
 
 export type DecisionOutcomeKind = 'recorded' | 'duplicate' | 'stale_revision' | 'not_open' | 'self_approval';
@@ -52,6 +54,10 @@ export interface ContractLink {
   conversationKey: string;
 }
 
+/**
+ * A recorded decision is audited by the store in the same transaction (`decision.approved` / `decision.rejected`
+ * with approvals, required, state and via), so a crash can never keep a decision without its audit entry.
+ */
 export interface ChatStore {
   /** Stores a contract's first revision or a later one; refuses (throws) a revision that already exists. */
   saveRevision(contract: Contract, actor: ChatActor): Promise<void>;

@@ -147,7 +147,25 @@ export class SqlContractStore implements ChatStore {
         if (approvals.length >= current.terms.approvalsRequired) next = transition(row.state, 'approve');
       }
       if (next !== row.state) await this.setState(tx, input.contractId, input.revision, next);
-      return outcome('recorded', { ...current, state: next });
+      const recorded = await outcome('recorded', { ...current, state: next });
+      await appendAudit(tx, {
+        at: input.at,
+        actor: `${input.actor.surface}:${input.actor.id}`,
+        action: input.decision === 'approve' ? 'decision.approved' : 'decision.rejected',
+        subject: input.contractId,
+        payload: {
+          revision: input.revision,
+          ...(input.actor.displayName ? { actorName: input.actor.displayName } : {}),
+          ...(input.reason ? { reason: input.reason } : {}),
+          data: {
+            approvals: recorded.approvals.length,
+            required: current.terms.approvalsRequired,
+            state: next,
+            ...(input.via ? { via: input.via } : {}),
+          },
+        },
+      });
+      return recorded;
     });
   }
 

@@ -70,6 +70,24 @@ export class MemoryChatStore implements ChatStore {
       current.state = transition(current.state, 'approve');
     }
     const result = outcome('recorded', current);
+    this.auditLog.push({
+      type: input.decision === 'approve' ? 'decision.approved' : 'decision.rejected',
+      contractId: input.contractId,
+      revision: input.revision,
+      actor: {
+        id: input.actor.id,
+        surface: input.actor.surface,
+        ...(input.actor.displayName ? { displayName: input.actor.displayName } : {}),
+      },
+      ...(input.reason ? { reason: input.reason } : {}),
+      data: {
+        approvals: result.approvals.length,
+        required: current.terms.approvalsRequired,
+        state: current.state,
+        ...(input.via ? { via: input.via } : {}),
+      },
+      at: input.at,
+    });
     const rejection = await this.rejection(input.contractId, current.revision);
     return rejection ? { ...result, rejection } : result;
   }
