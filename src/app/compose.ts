@@ -23,7 +23,9 @@ import type { SlackApp, SlackClientOptions } from '../slack/index.js';
 import { botAppIdOf, createTeamsAdapter } from '../teams/adapter.js';
 import { createTeamsApplication } from '../teams/bot.js';
 import { type ReferenceStore, TeamsSurface } from '../teams/surface.js';
+import { notifyDecisions } from './announcer.js';
 import { createGuardian, type Guardian } from './guardian.js';
+import { createIntegrations } from './integrations.js';
 import { pullRequestReaderFrom } from './pullRequests.js';
 import { openAppStore } from './storeAdapter.js';
 
@@ -112,8 +114,10 @@ export async function composeApp(config: AppConfig, overrides: ComposeOverrides 
     : await createGuardian({ config, store, surfaces, logger, metrics, clock });
   const rollouts = overrides.rollouts ?? guardian?.service;
 
+  // Decisions settle GitHub protection-rule callbacks; the integrations are built after the chat service.
+  let onDecided: (contractId: string) => void = () => undefined;
   const chat = new ChatService({
-    store,
+    store: notifyDecisions(store, (contractId) => onDecided(contractId)),
     negotiation,
     surfaces,
     policy,
@@ -139,8 +143,19 @@ export async function composeApp(config: AppConfig, overrides: ComposeOverrides 
           logger,
         })
       : undefined;
+  const integrations = await createIntegrations({
+    config,
+    store,
+    chat,
+    surfaces,
+    botAppId,
+    ...(guardian ? { guardian } : {}),
+    logger,
+  });
+  onDecided = integrations.onDecided;
   const routers = [
     ...(slack?.router && slackModule ? [{ path: slackModule.SLACK_EVENTS_PATH, router: slack.router }] : []),
+    ...integrations.routers,
     ...(overrides.routers ?? []),
   ];
 
@@ -196,6 +211,7 @@ export async function composeApp(config: AppConfig, overrides: ComposeOverrides 
       await listening?.close();
       await guardian?.worker.stop();
       await slack?.close();
+      await integrations.idle();
       await chat.background.idle();
       await store.close();
     },

@@ -193,6 +193,27 @@ export class ChatService {
       return;
     }
 
+    await this.publishContract(request, message.actor, message.conversationKey, replier, now);
+  }
+
+  /**
+   * Posts the contract of a deployment that was announced without a chat message (CI intake, GitHub protection
+   * rules): same drafting, storing and auditing as `assess`, posted through `replier` into the service's channel.
+   */
+  async announce(
+    request: DeploymentRequest,
+    target: { actor: ChatActor; conversationKey: string; replier: Replier },
+  ): Promise<Contract> {
+    return this.publishContract(request, target.actor, target.conversationKey, target.replier, this.clock());
+  }
+
+  private async publishContract(
+    request: DeploymentRequest,
+    actor: ChatActor,
+    conversationKey: string,
+    replier: Replier,
+    now: Date,
+  ): Promise<Contract> {
     const risk = assessRisk(request);
     const suffix = this.newIdSuffix();
     const drafted = draftContract(request, risk, this.policy, {
@@ -201,12 +222,12 @@ export class ChatService {
     });
     // Posting the card is the proposal: from here on the contract accepts decisions and amendments.
     const contract: Contract = { ...drafted, state: transition(drafted.state, 'propose') };
-    await this.store.saveRevision(contract, message.actor);
-    this.remember(contract.id, contract.revision, { ...decisionSubject(contract), requester: message.actor });
+    await this.store.saveRevision(contract, actor);
+    this.remember(contract.id, contract.revision, { ...decisionSubject(contract), requester: actor });
     this.metrics?.contractsCreated.inc({ level: contract.risk.level });
 
     const posted = await replier.reply({
-      card: { kind: 'contract', input: { contract, requestedBy: displayName(message.actor) } },
+      card: { kind: 'contract', input: { contract, requestedBy: displayName(actor) } },
       text: `Deployment contract ${contract.id} (${contract.risk.level} risk)`,
     });
     await this.store.saveLink({
@@ -214,23 +235,24 @@ export class ChatService {
       thread: posted.thread,
       cardMessageId: posted.messageId,
       revision: contract.revision,
-      requester: message.actor,
-      conversationKey: message.conversationKey,
+      requester: actor,
+      conversationKey,
     });
     await this.store.audit({
       type: 'contract.created',
       contractId: contract.id,
       revision: contract.revision,
-      actor: auditActor(message.actor),
+      actor: auditActor(actor),
       data: {
         level: contract.risk.level,
         score: contract.risk.score,
         contentHash: contract.contentHash,
         source: request.source.kind,
-        surface: message.surface,
+        surface: actor.surface,
       },
       at: now,
     });
+    return contract;
   }
 
   private async readRequest(source: AssessSource, now: Date): Promise<DeploymentRequest> {

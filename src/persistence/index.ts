@@ -3,6 +3,7 @@
  * schema and SQL. Migrations run when it opens.
  */
 import type { Storage } from 'botbuilder';
+import { SqlAnnouncementLedger, SqlProtectionCallbackStore } from './announcements.js';
 import { type AuditVerification, verifyAuditChain } from './auditLog.js';
 import { SqlBotStorage } from './botStorage.js';
 import { SqlContractStore } from './contractStore.js';
@@ -18,12 +19,16 @@ export class PersistentStore extends SqlContractStore {
   readonly botStorage: Storage;
   readonly turnLog: SqlTurnLog;
   readonly rollouts: SqlRolloutRepository;
+  readonly announcements: SqlAnnouncementLedger;
+  readonly protectionCallbacks: SqlProtectionCallbackStore;
 
   constructor(readonly driver: SqlDriver) {
     super(driver);
     this.botStorage = new SqlBotStorage(driver);
     this.turnLog = new SqlTurnLog(driver);
     this.rollouts = new SqlRolloutRepository(driver);
+    this.announcements = new SqlAnnouncementLedger(driver);
+    this.protectionCallbacks = new SqlProtectionCallbackStore(driver);
   }
 
   get kind(): SqlDriver['kind'] {

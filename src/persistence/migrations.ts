@@ -141,6 +141,26 @@ export const MIGRATIONS: { version: number; name: string; sql: string }[] = [
       insert into audit_head (id, seq, hash) values (1, 0, 'genesis');
     `,
   },
+  {
+    version: 2,
+    name: 'announced deployments and GitHub protection-rule callbacks',
+    sql: `
+      create table announcements (
+        key text primary key,
+        contract_id text not null,
+        created_at timestamptz not null
+      );
+
+      create table protection_callbacks (
+        contract_id text not null,
+        url text not null,
+        callback jsonb not null,
+        reported text,
+        created_at timestamptz not null,
+        primary key (contract_id, url)
+      );
+    `,
+  },
 ];
 
 export async function migrate(driver: SqlDriver): Promise<number[]> {
