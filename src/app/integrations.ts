@@ -72,7 +72,12 @@ export async function createIntegrations(input: {
   if (config.intakeSecret) {
     routers.push({
       path: '/',
-      router: announce.createIntakeRouter({ secret: config.intakeSecret, announcer, ledger }),
+      router: announce.createIntakeRouter({
+        secret: config.intakeSecret,
+        announcer,
+        ledger,
+        rateLimit: { windowMs: 60_000, limit: config.intakeRateLimitPerMinute },
+      }),
     });
   }
 

@@ -106,6 +106,8 @@ export interface AppConfig {
   servicesFile?: string;
   /** HMAC secret for POST /api/deployments; absent: the intake endpoint is disabled. */
   intakeSecret?: string;
+  /** CI intake POSTs allowed per client and minute. */
+  intakeRateLimitPerMinute: number;
   /** Shared token of the Flagger webhooks and the Argo Rollouts endpoints; absent: those endpoints are disabled. */
   engineWebhookToken?: string;
   /** Public base URL of the bot, for links in GitHub comments and Argo's web metric. */
@@ -190,6 +192,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, options: LoadConfigOptions = 
     'CHAOS_INTAKE_SECRET',
     z.string().min(32, 'must be at least 32 characters (for example the output of `openssl rand -hex 32`)'),
   );
+  const intakeRateLimitPerMinute = r.read('CHAOS_INTAKE_RATE_LIMIT', integer(1, 1_000_000)) ?? 30;
   const engineWebhookToken = r.read(
     'CHAOS_ENGINE_WEBHOOK_TOKEN',
     z.string().min(24, 'must be at least 24 characters (for example the output of `openssl rand -hex 24`)'),
@@ -230,6 +233,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, options: LoadConfigOptions = 
     ...(policyFile ? { policyFile } : {}),
     ...(servicesFile ? { servicesFile } : {}),
     ...(intakeSecret ? { intakeSecret } : {}),
+    intakeRateLimitPerMinute,
     ...(engineWebhookToken ? { engineWebhookToken } : {}),
     ...(publicUrl ? { publicUrl } : {}),
     github,
