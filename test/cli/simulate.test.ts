@@ -9,7 +9,13 @@ const seedPath = fileURLToPath(new URL('../fixtures/deployment-example.json', im
 async function runSimulate(args: string[]): Promise<{ out: string; error?: unknown }> {
   let out = '';
   const deps = { ...defaultCliDeps(), now: () => new Date('2026-11-24T10:00:00Z') };
-  deps.io = { ...deps.io, stdout: (t: string) => void (out += t), stderr: () => undefined };
+  deps.io = {
+    ...deps.io,
+    stdout: (t: string) => {
+      out += t;
+    },
+    stderr: () => undefined,
+  };
   const program = new Command().exitOverride();
   registerSimulateCommand(program, deps);
   try {

@@ -12,7 +12,9 @@ import { assessRisk } from '../../src/domain/risk/engine.js';
 
 export const FIXED_NOW = new Date('2026-11-24T09:00:00.000Z');
 
-const SEED = JSON.parse(readFileSync(new URL('../fixtures/deployment-example.json', import.meta.url), 'utf8')) as Record<string, unknown>;
+const SEED = JSON.parse(
+  readFileSync(new URL('../fixtures/deployment-example.json', import.meta.url), 'utf8'),
+) as Record<string, unknown>;
 
 interface Fixture {
   request: Record<string, unknown>;
