@@ -5,6 +5,7 @@
 import { mkdirSync } from 'node:fs';
 import { PGlite } from '@electric-sql/pglite';
 import pg from 'pg';
+import { type DataDirLock, lockDataDir } from './dataDirLock.js';
 
 export interface SqlExecutor {
   query<T = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<T[]>;
@@ -39,7 +40,10 @@ class PgliteDriver implements SqlDriver {
   readonly kind = 'pglite' as const;
   private tail: Promise<unknown> = Promise.resolve();
 
-  constructor(private readonly db: PGlite) {}
+  constructor(
+    private readonly db: PGlite,
+    private readonly lock?: DataDirLock,
+  ) {}
 
   private serialise<T>(work: () => Promise<T>): Promise<T> {
     const run = this.tail.then(work, work);
@@ -74,7 +78,11 @@ class PgliteDriver implements SqlDriver {
 
   async close(): Promise<void> {
     await this.tail;
-    await this.db.close();
+    try {
+      await this.db.close();
+    } finally {
+      this.lock?.release();
+    }
   }
 }
 
@@ -161,9 +169,23 @@ export async function openDriver(options: DriverOptions): Promise<SqlDriver> {
     return new PostgresDriver(pool);
   }
   const dataDir = options.dataDir ?? '.data/pglite';
-  if (dataDir !== 'memory://') mkdirSync(dataDir, { recursive: true });
-  const db = await PGlite.create(dataDir === 'memory://' ? undefined : dataDir);
-  const driver = new PgliteDriver(db);
+  let lock: DataDirLock | undefined;
+  if (dataDir !== 'memory://') {
+    mkdirSync(dataDir, { recursive: true });
+    lock = lockDataDir(dataDir);
+  }
+  let db: PGlite;
+  try {
+    // PostgreSQL's default 128 MB of shared buffers is sized for a server; in-process, 16 MB serves this workload.
+    const defaults = (PGlite as unknown as { defaultStartParams?: string[] }).defaultStartParams ?? [];
+    db = await PGlite.create(dataDir === 'memory://' ? undefined : dataDir, {
+      startParams: [...defaults, '-c', 'shared_buffers=16MB'],
+    });
+  } catch (error) {
+    lock?.release();
+    throw error;
+  }
+  const driver = new PgliteDriver(db, lock);
   if (options.schema) {
     await driver.exec(`create schema if not exists ${options.schema}; set search_path to ${options.schema};`);
   }

@@ -5,8 +5,8 @@
  */
 import { join } from 'node:path';
 import type { Command } from 'commander';
-import { openPersistentStore } from '../../persistence/index.js';
-import { type CliDeps, CliExitError } from '../program.js';
+import { openPersistentStore, type PersistentStore, StoreError } from '../../persistence/index.js';
+import { type CliDeps, CliExitError, CliInputError } from '../program.js';
 
 export function registerAuditCommand(program: Command, deps: CliDeps): void {
   const audit = program.command('audit').description('the tamper-evident audit log');
@@ -16,9 +16,20 @@ export function registerAuditCommand(program: Command, deps: CliDeps): void {
     .option('--data-dir <dir>', 'data directory of the embedded store (default: CHAOS_DATA_DIR or .data)')
     .option('--database-url <url>', 'PostgreSQL connection string (default: DATABASE_URL)')
     .action(async (options: { dataDir?: string; databaseUrl?: string }) => {
-      const databaseUrl = options.databaseUrl ?? deps.env.DATABASE_URL;
+      // An explicit --data-dir wins over DATABASE_URL from the environment.
+      const databaseUrl = options.databaseUrl ?? (options.dataDir ? undefined : deps.env.DATABASE_URL);
       const dataDir = join(options.dataDir ?? deps.env.CHAOS_DATA_DIR ?? join(deps.cwd(), '.data'), 'pglite');
-      const store = await openPersistentStore(databaseUrl ? { databaseUrl } : { dataDir });
+      const where = databaseUrl ? 'PostgreSQL (DATABASE_URL)' : `PGlite in ${dataDir}`;
+      let store: PersistentStore;
+      try {
+        store = await openPersistentStore(databaseUrl ? { databaseUrl } : { dataDir });
+      } catch (error) {
+        if (error instanceof StoreError && error.code === 'store_unavailable') {
+          throw new CliInputError(`cannot open the store (${where}): ${error.message}`);
+        }
+        throw error;
+      }
+      deps.io.stdout(`verifying the audit log of ${where}\n`);
       try {
         const result = await store.verifyAudit();
         if (result.ok) {
