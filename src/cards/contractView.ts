@@ -11,6 +11,7 @@ import type {
   GuardrailMetric,
   Requirement,
   RiskLevel,
+  RollbackStep,
   Validator,
   ValidatorKind,
 } from '../domain/model.js';
@@ -68,12 +69,18 @@ export interface GuardrailView {
 export interface ValidatorView {
   label: string;
   status: string;
-  color: 'good' | 'attention' | 'warning' | 'default';
+  color: 'attention' | 'default';
 }
 
 export interface RollbackStepView {
   title: string;
+  /** The whole step on one line (command, duration, check), for surfaces without a monospace block. */
   detail: string;
+  /** The command to run, without any markup; '' for a manual step. */
+  command: string;
+  hasCommand: boolean;
+  /** Duration and check, shown under the command. */
+  check: string;
 }
 
 export interface ContractView {
@@ -81,7 +88,14 @@ export interface ContractView {
   revision: number;
   title: string;
   subtitle: string;
-  risk: { badge: string; scoreLine: string; style: string; color: string };
+  risk: {
+    badge: string;
+    /** The plain level, e.g. "critical", for sentences such as "Risk: critical". */
+    level: string;
+    scoreLine: string;
+    style: string;
+    color: string;
+  };
   hasNotice: boolean;
   notice: string;
   facts: FactView[];
@@ -125,12 +139,20 @@ export const CARD_LIMITS = {
   rollbackSteps: 12,
 } as const;
 
+/**
+ * The header's container style carries the level; the badge text stays the default (dark) colour, because in Teams'
+ * palette a coloured text on the same-coloured background is unreadable (warning on warning is about 1.2:1).
+ */
 const LEVEL_STYLE: Record<RiskLevel, { style: string; color: string }> = {
-  critical: { style: 'attention', color: 'attention' },
-  high: { style: 'warning', color: 'warning' },
-  medium: { style: 'accent', color: 'accent' },
-  low: { style: 'good', color: 'good' },
+  critical: { style: 'attention', color: 'default' },
+  high: { style: 'warning', color: 'default' },
+  medium: { style: 'accent', color: 'default' },
+  low: { style: 'good', color: 'default' },
 };
+
+/** Evidence written by the engine itself (not user text) may be longer before it is clipped. */
+const EVIDENCE_TEXT_LIMIT = 80;
+const GENERATED_EVIDENCE_TEXT_LIMIT = 160;
 
 const METRIC_LABEL: Record<GuardrailMetric, string> = {
   error_rate: 'Error rate',
@@ -190,10 +212,7 @@ export function contractView(input: ContractCardInput): ContractView {
     { title: 'Version', value: oneLine(d.previousVersion ? `${d.previousVersion} → ${d.version}` : d.version, 128) },
     { title: 'Environment', value: oneLine(d.environment, 64) },
     { title: 'Change', value: changeLine(contract) },
-    {
-      title: 'Canary exposure',
-      value: `${percent(risk.affected.canarySharePercent)} of traffic, ~${count(risk.affected.estimatedUsersInCanary)} users`,
-    },
+    { title: 'Exposure', value: exposureLine(contract) },
   ];
   if (d.ownerTeam) facts.push({ title: 'Owner', value: oneLine(d.ownerTeam, 120) });
   if (input.requestedBy) facts.push({ title: 'Requested by', value: oneLine(input.requestedBy, 120) });
@@ -206,14 +225,15 @@ export function contractView(input: ContractCardInput): ContractView {
     subtitle: oneLine(`Deployment contract ${contract.id} · revision ${contract.revision}`, 200),
     risk: {
       badge: `${risk.level.toUpperCase()} RISK`,
-      scoreLine: `score ${num(round1(risk.score))}/100 · confidence ${Math.round(risk.confidence * 100)} %`,
+      level: risk.level,
+      scoreLine: `score ${num(round1(risk.score))}/100 · confidence ${percent(Math.round(risk.confidence * 100))}`,
       ...LEVEL_STYLE[risk.level],
     },
     hasNotice: notice !== '',
     notice: oneLine(notice, 300),
     facts,
     factors: shown.map((f) => ({
-      label: oneLine(FACTOR_LABELS[f.factor] ?? f.factor, 80),
+      label: oneLine(capitalise(FACTOR_LABELS[f.factor] ?? f.factor), 80),
       points: `+${num(round1(f.points))}`,
       evidence: evidenceLine(f.evidence, evidenceCap, f.summary),
     })),
@@ -223,17 +243,11 @@ export function contractView(input: ContractCardInput): ContractView {
     guardrails: contract.terms.guardrails.map(guardrailView),
     validators: contract.terms.validators.map(validatorView),
     ramp: rampLine(contract),
-    canaryEvidence: oneLine(contract.canaryEvidence.note, detailed ? 600 : 260),
-    canaryEvidenceColor: contract.canaryEvidence.adequate ? 'default' : 'warning',
+    canaryEvidence: detailed ? oneLine(capitalise(contract.canaryEvidence.note), 600) : canaryEvidenceLine(contract),
+    canaryEvidenceColor: contract.canaryEvidence.adequate ? 'default' : 'attention',
     rollback: rollbackLine(contract),
     rollbackSteps: detailed
-      ? contract.rollbackPlan.steps.slice(0, CARD_LIMITS.rollbackSteps).map((s) => ({
-          title: oneLine(`${s.order}. ${s.description}`, 160),
-          detail: oneLine(
-            `${s.command ? `\`${s.command}\`` : 'manual step'} · ~${duration(s.expectedDurationSeconds)} · check: ${s.validation}`,
-            400,
-          ),
-        }))
+      ? contract.rollbackPlan.steps.slice(0, CARD_LIMITS.rollbackSteps).map(rollbackStepView)
       : [],
     hasRollbackSteps: detailed && contract.rollbackPlan.steps.length > 0,
     suggestions: contract.suggestions
@@ -268,6 +282,73 @@ function round1(x: number): number {
   return Math.round(x * 10) / 10;
 }
 
+function capitalise(text: string): string {
+  return text.charAt(0).toUpperCase() + text.slice(1);
+}
+
+function exposureLine(contract: Contract): string {
+  const affected = contract.risk.affected;
+  const traffic = `${percent(affected.canarySharePercent)} of traffic`;
+  const users =
+    contract.deployment.slo.currentQps > 0
+      ? `~${count(affected.estimatedUsersInCanary)} users`
+      : 'users unknown (no traffic figure)';
+  if (contract.terms.ramp.steps.length === 0) {
+    return oneLine(
+      `no canary: straight to ${percent(100)} with a ${duration(contract.terms.ramp.bakeTimeSeconds)} bake`,
+      160,
+    );
+  }
+  return oneLine(`${traffic}, ${users}`, 160);
+}
+
+/**
+ * The main card's short canary-evidence line, built from the plan's figures; the full note (test, power, smallest
+ * detectable increase) stays in the Details view.
+ */
+function canaryEvidenceLine(contract: Contract): string {
+  const plan = contract.canaryEvidence;
+  const first = contract.terms.ramp.steps[0];
+  const where = first ? 'The first step' : `The bake at ${percent(100)}`;
+  const stretch = first ? 'the first step' : 'the bake';
+  if (plan.requestsNeededAtFirstStep < 0) {
+    return `Today’s error rate is already at or above the error-rate guardrail: the canary would fail at once. Fix the baseline or renegotiate the guardrail.`;
+  }
+  const needed = count(plan.requestsNeededAtFirstStep);
+  const error = contract.terms.guardrails.find((g) => g.metric === 'error_rate');
+  const margin = error ? round2(error.threshold - contract.deployment.slo.currentErrorRatePercent) : undefined;
+  const rise = margin === undefined ? 'a breach of the error-rate guardrail' : `a ${num(margin)} pp rise in errors`;
+  if (plan.secondsNeededAtFirstStep < 0) {
+    return `No traffic figure: ${needed} requests are enough to catch ${rise}, but how long that takes is unknown.`;
+  }
+  const share = first ? first.trafficPercent : 100;
+  const seconds = first ? first.minDurationSeconds : contract.terms.ramp.bakeTimeSeconds;
+  const available = Math.floor(contract.deployment.slo.currentQps * (share / 100) * seconds);
+  const line = `${where} sees ~${count(available)} requests; ${needed} are enough to catch ${rise} (~${duration(plan.secondsNeededAtFirstStep)}).`;
+  if (plan.adequate) return oneLine(line, 260);
+  return oneLine(
+    `${line} Not enough: lengthen ${stretch} to at least ${duration(plan.secondsNeededAtFirstStep)}.`,
+    260,
+  );
+}
+
+function round2(x: number): number {
+  return Math.round(x * 100) / 100;
+}
+
+function rollbackStepView(s: RollbackStep): RollbackStepView {
+  // Manual checks start with "manual:"; the step is already labelled as manual, so the prefix only repeats it.
+  const validation = s.validation.replace(/^manual:\s*/i, '');
+  const timing = `~${duration(s.expectedDurationSeconds)} · check: ${validation}`;
+  return {
+    title: oneLine(`${s.order}. ${s.description}`, 160),
+    detail: oneLine(`${s.command || 'manual step'} · ${timing}`, 400),
+    command: oneLine(s.command, 300),
+    hasCommand: s.command !== '',
+    check: oneLine(s.command ? timing : `manual step · ${timing}`, 400),
+  };
+}
+
 function changeLine(contract: Contract): string {
   const s = contract.deployment.spread;
   const files = contract.deployment.changes.length || s.files;
@@ -286,7 +367,10 @@ function evidenceLine(evidence: Evidence[], cap: number, summary: string): strin
 
 function describe(e: Evidence): string {
   const where = e.file === undefined ? '' : e.line === undefined ? e.file : `${e.file}:${e.line}`;
-  const text = oneLine(e.text, 80);
+  const text = clipAtWord(
+    oneLine(e.text),
+    e.source === 'metrics' ? GENERATED_EVIDENCE_TEXT_LIMIT : EVIDENCE_TEXT_LIMIT,
+  );
   switch (e.source) {
     case 'diff':
       return `"${text}" at ${oneLine(where, 100)}`;
@@ -303,10 +387,23 @@ function describe(e: Evidence): string {
   }
 }
 
+/** Clips at the last word boundary before `max` characters, so evidence never ends in half a word. */
+function clipAtWord(text: string, max: number): string {
+  if (text.length <= max) return text;
+  const cut = text.slice(0, max - 1);
+  const space = cut.lastIndexOf(' ');
+  return `${(space > max / 2 ? cut.slice(0, space) : cut).replace(/[\s,;:(]+$/, '')}…`;
+}
+
+/** Thresholds of 1,000 and more are grouped like the other counts; smaller ones keep their decimals. */
+function thresholdNumber(x: number): string {
+  return Math.abs(x) >= 1000 && Number.isInteger(x) ? count(x) : num(x);
+}
+
 function guardrailView(g: Guardrail): GuardrailView {
   return {
     metric: METRIC_LABEL[g.metric],
-    threshold: `${g.comparator} ${num(g.threshold)} ${g.unit}`,
+    threshold: `${g.comparator} ${thresholdNumber(g.threshold)}\u00a0${g.unit}`,
     window: duration(g.windowSeconds),
     evidence: `≥ ${count(g.minimumEvidence.minRequests)} req, ${plural(g.minimumEvidence.minIntervals, 'interval')}`,
   };
@@ -314,13 +411,14 @@ function guardrailView(g: Guardrail): GuardrailView {
 
 function validatorView(v: Validator): ValidatorView {
   const requirement = REQUIREMENT_LABEL[v.requirement];
+  // The emoji carry the status; colour is kept for what needs attention (Teams' good/warning text is hard to read).
   if (v.satisfied === true)
-    return { label: VALIDATOR_LABEL[v.kind], status: `✅ satisfied (${requirement})`, color: 'good' };
+    return { label: VALIDATOR_LABEL[v.kind], status: `✅ satisfied (${requirement})`, color: 'default' };
   if (v.satisfied === false) {
     return {
       label: VALIDATOR_LABEL[v.kind],
       status: `❌ missing (${requirement})`,
-      color: v.requirement === 'required' ? 'attention' : 'warning',
+      color: v.requirement === 'required' ? 'attention' : 'default',
     };
   }
   return { label: VALIDATOR_LABEL[v.kind], status: `⏳ to be shown (${requirement})`, color: 'default' };
@@ -328,12 +426,13 @@ function validatorView(v: Validator): ValidatorView {
 
 function rampLine(contract: Contract): string {
   const ramp = contract.terms.ramp;
-  if (ramp.steps.length === 0) return oneLine(`Straight to 100 %, bake ${duration(ramp.bakeTimeSeconds)}`, 200);
-  const steps = [...ramp.steps.map((s) => percent(s.trafficPercent)), '100 %'].join(' → ');
+  if (ramp.steps.length === 0)
+    return oneLine(`Straight to ${percent(100)}, bake ${duration(ramp.bakeTimeSeconds)}`, 200);
+  const steps = [...ramp.steps.map((s) => percent(s.trafficPercent)), percent(100)].join(' → ');
   const durations = [...new Set(ramp.steps.map((s) => s.minDurationSeconds))].map(duration).join('/');
   const requests = [...new Set(ramp.steps.map((s) => s.minRequests))].map(count).join('/');
   return oneLine(
-    `${steps}; at least ${durations} and ${requests} requests per step; bake ${duration(ramp.bakeTimeSeconds)} at 100 %`,
+    `${steps}; at least ${durations} and ${requests} requests per step; bake ${duration(ramp.bakeTimeSeconds)} at ${percent(100)}`,
     300,
   );
 }
@@ -351,7 +450,9 @@ function rollbackLine(contract: Contract): string {
 
 function amendmentLines(contract: Contract): { text: string }[] {
   const latest = contract.amendments.filter((a) => a.revision === contract.revision);
-  const lines = latest.flatMap((a) => a.diff.map((line) => `• ${oneLine(line, 200)} (${oneLine(a.actor, 60)})`));
+  const lines = latest.flatMap((a) =>
+    a.diff.map((line) => `• ${oneLine(capitalise(line), 200)} (${oneLine(a.actor, 60)})`),
+  );
   const shown = lines.slice(0, CARD_LIMITS.amendmentLines).map((text) => ({ text }));
   if (lines.length > shown.length) shown.push({ text: `… and ${lines.length - shown.length} more changes` });
   return shown;

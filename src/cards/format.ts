@@ -20,8 +20,9 @@ export function duration(seconds: number): string {
   return parts.join(' ');
 }
 
+/** 5 → "5 %", with a no-break space so the sign never wraps onto a line of its own. */
 export function percent(x: number): string {
-  return `${num(x)} %`;
+  return `${num(x)}\u00a0%`;
 }
 
 /** 12345 → "12,345" (fixed locale, so cards do not depend on the server's). */

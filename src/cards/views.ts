@@ -105,11 +105,12 @@ export interface HistoryCardInput {
   more?: number;
 }
 
+/** Text colours on a white card: Teams' warning (#F8D22A) and good (#92C353) text are too pale to read there. */
 const RISK_COLOR: Record<RiskLevel, string> = {
   critical: 'attention',
-  high: 'warning',
-  medium: 'accent',
-  low: 'good',
+  high: 'attention',
+  medium: 'default',
+  low: 'default',
 };
 
 export function historyView(input: HistoryCardInput) {
@@ -127,8 +128,8 @@ export function historyView(input: HistoryCardInput) {
     title,
     isEmpty: entries.length === 0,
     emptyText: input.service
-      ? `No contracts for ${oneLine(input.service, 100)} yet. Start with \`assess service=${oneLine(input.service, 60)} version=…\`.`
-      : 'No contracts yet. Start with `assess`.',
+      ? `No contracts for ${oneLine(input.service, 100)} yet. Start with “assess service=${oneLine(input.service, 60)} version=…”.`
+      : 'No contracts yet. Start with “assess”.',
     hasEntries: entries.length > 0,
     entries,
     hasMore: more > 0,

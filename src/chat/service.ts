@@ -278,8 +278,8 @@ export class ChatService {
         input: {
           title: 'I could not read that deployment request',
           summary: `${where} has ${error.issues.length === 1 ? 'a problem' : `${error.issues.length} problems`}:`,
-          problems: error.issues.map((i) => ({ path: i.path, message: `${i.message} (${i.rule})` })),
-          hint: 'Type `help` for the keys and formats I understand.',
+          problems: error.issues.map((i) => ({ path: i.path, message: i.message })),
+          hint: 'Type “help” for the keys and formats I understand.',
         },
       };
     }
@@ -330,7 +330,7 @@ export class ChatService {
           kind: 'error',
           input: {
             title: 'Which contract?',
-            summary: 'There is no contract in this thread yet. Name one: `status <contract-id>`, or see `history`.',
+            summary: 'There is no contract in this thread yet. Name one with “status <contract-id>”, or see “history”.',
             problems: [{ path: 'status', message: 'no contract id given and none in this conversation' }],
           },
         },
@@ -477,7 +477,7 @@ export class ChatService {
       }
       if (!canTransition(contract.state, 'amend')) {
         await surface.postInThread(thread, {
-          text: `Contract ${contract.id} is ${contract.state.replace('_', ' ')}; its terms can no longer change. Start a new one with \`assess\`.`,
+          text: `Contract ${contract.id} is ${contract.state.replace('_', ' ')}; its terms can no longer change. Start a new one with “assess”.`,
         });
         return;
       }
@@ -861,7 +861,7 @@ function unknownContract(id: string): ChatCard {
       title: 'No such contract',
       summary: `I have no contract with the id ${id}.`,
       problems: [{ path: 'contract-id', message: `${id} is unknown` }],
-      hint: 'See `history` for recent contracts.',
+      hint: 'See “history” for recent contracts.',
     },
   };
 }

@@ -74,7 +74,9 @@ export function proposeTerms(contract: Contract, amendment: Amendment, policy: P
       const g = terms.guardrails.find((x) => x.metric === amendment.metric);
       if (!g) return refuse('terms.guardrail_missing', `the contract has no ${amendment.metric} guardrail`);
       if (g.windowSeconds !== amendment.windowSeconds) {
-        diff.push(`${METRIC_LABEL[g.metric]} window: ${g.windowSeconds} s → ${amendment.windowSeconds} s`);
+        diff.push(
+          `${METRIC_LABEL[g.metric]} window: ${durationText(g.windowSeconds)} → ${durationText(amendment.windowSeconds)}`,
+        );
         g.windowSeconds = amendment.windowSeconds;
       }
       break;
@@ -131,14 +133,16 @@ export function proposeTerms(contract: Contract, amendment: Amendment, policy: P
       if (old.length === 0)
         return refuse('terms.no_canary_steps', 'the ramp has no canary step whose duration could change');
       if (old.some((s) => s.minDurationSeconds !== amendment.seconds)) {
-        diff.push(`canary step duration: ${durationLabel(old)} → ${amendment.seconds} s`);
+        diff.push(`canary step duration: ${durationLabel(old)} → ${durationText(amendment.seconds)}`);
         terms.ramp.steps = old.map((s) => ({ ...s, minDurationSeconds: amendment.seconds }));
       }
       break;
     }
     case 'set_bake_time': {
       if (terms.ramp.bakeTimeSeconds !== amendment.seconds) {
-        diff.push(`bake time at 100 %: ${terms.ramp.bakeTimeSeconds} s → ${amendment.seconds} s`);
+        diff.push(
+          `bake time at 100 %: ${durationText(terms.ramp.bakeTimeSeconds)} → ${durationText(amendment.seconds)}`,
+        );
         terms.ramp.bakeTimeSeconds = amendment.seconds;
       }
       break;
@@ -152,13 +156,13 @@ export function proposeTerms(contract: Contract, amendment: Amendment, policy: P
         terms.ramp.steps = added;
       }
       if (!existing) {
-        diff.push(`validator ${amendment.validator}: none → required`);
+        diff.push(`validator ${words(amendment.validator)}: none → required`);
         terms.validators = sortValidators([
           ...terms.validators,
           buildValidator(amendment.validator, 'required', contract.deployment, contract.rollbackPlan, terms.ramp),
         ]);
       } else if (existing.requirement !== 'required') {
-        diff.push(`validator ${amendment.validator}: ${existing.requirement} → required`);
+        diff.push(`validator ${words(amendment.validator)}: ${words(existing.requirement)} → required`);
         existing.requirement = 'required';
       }
       if (amendment.validator === 'canary') refreshCanaryDescription(contract, terms);
@@ -167,7 +171,7 @@ export function proposeTerms(contract: Contract, amendment: Amendment, policy: P
     case 'remove_validator': {
       const existing = terms.validators.find((v) => v.kind === amendment.validator);
       if (existing) {
-        diff.push(`validator ${amendment.validator}: ${existing.requirement} → removed`);
+        diff.push(`validator ${words(amendment.validator)}: ${words(existing.requirement)} → removed`);
         terms.validators = terms.validators.filter((v) => v.kind !== amendment.validator);
       }
       break;
@@ -232,5 +236,21 @@ export function rampLabel(steps: RampStep[]): string {
 
 function durationLabel(steps: RampStep[]): string {
   const distinct = [...new Set(steps.map((s) => s.minDurationSeconds))];
-  return distinct.length === 1 ? `${distinct[0]} s` : distinct.map((d) => `${d} s`).join('/');
+  return distinct.map(durationText).join('/');
+}
+
+/** Identifiers in diff lines read as words: "rollback_plan" → "rollback plan", "not_required" → "not required". */
+function words(identifier: string): string {
+  return identifier.replace(/_/g, ' ');
+}
+
+/** Diff lines speak the card's units: 45 → "45 s", 600 → "10 min", 5400 → "1 h 30 min", 90 → "1 min 30 s". */
+function durationText(seconds: number): string {
+  const s = Math.max(0, Math.round(seconds));
+  if (s < 60) return `${s} s`;
+  const h = Math.floor(s / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  const rest = s % 60;
+  const parts = [h > 0 ? `${h} h` : '', m > 0 ? `${m} min` : '', rest > 0 && h === 0 ? `${rest} s` : ''];
+  return parts.filter((p) => p !== '').join(' ');
 }

@@ -46,8 +46,8 @@ export function planCanaryEvidence(input: CanaryEvidenceInput): CanaryEvidencePl
   const rate = input.qps * share;
   const stepLabel =
     input.firstStepPercent === null
-      ? `the bake at 100 % (${input.durationSeconds} s; no canary step)`
-      : `the first step (${fmt(input.firstStepPercent)} % for ${input.durationSeconds} s)`;
+      ? `the bake at 100 % (${durationText(input.durationSeconds)}; no canary step)`
+      : `the first step (${fmt(input.firstStepPercent)} % for ${durationText(input.durationSeconds)})`;
   const available = Math.floor(rate * input.durationSeconds);
   const mdeFraction = minimumDetectableEffect(p0, available, zAlpha, zBeta);
   const mdePercent = round(mdeFraction * 100, 4);
@@ -71,13 +71,13 @@ export function planCanaryEvidence(input: CanaryEvidenceInput): CanaryEvidencePl
       requestsNeededAtFirstStep: needed,
       secondsNeededAtFirstStep: -1,
       adequate: false,
-      note: `no traffic figure (current_qps is 0): ${needed} requests are needed to see the ${fmt(margin * 100)} pp margin (${test}), but the time to gather them is unknown`,
+      note: `no traffic figure was given: ${grouped(needed)} requests are needed to see the ${fmt(margin * 100)} pp margin (${test}), but the time to gather them is unknown`,
     };
   }
 
   const seconds = Math.ceil(needed / rate);
   const adequate = seconds <= input.durationSeconds;
-  const base = `${stepLabel} sees about ${available} requests at ${fmt(input.qps)} qps; detecting the ${fmt(margin * 100)} pp margin to the guardrail needs ${needed} requests (about ${seconds} s) with a ${test}; smallest detectable increase in that time: ${fmt(mdePercent)} pp`;
+  const base = `${stepLabel} sees about ${grouped(available)} requests at ${input.qps >= 1000 ? grouped(input.qps) : fmt(input.qps)} requests/s; detecting the ${fmt(margin * 100)} pp margin to the guardrail needs ${grouped(needed)} requests (about ${durationText(seconds)}) with a ${test}; smallest detectable increase in that time: ${fmt(mdePercent)} pp`;
   const zeroBaseline = p0 === 0 ? ' (baseline 0 %: the normal approximation is optimistic)' : '';
   if (adequate)
     return {
@@ -91,8 +91,8 @@ export function planCanaryEvidence(input: CanaryEvidenceInput): CanaryEvidencePl
   const share100 = Math.min(100, Math.ceil((needed / (input.qps * input.durationSeconds)) * 100));
   const advice =
     input.firstStepPercent === null
-      ? `lengthen the bake to at least ${seconds} s`
-      : `lengthen the first step to at least ${seconds} s or start it at ${share100} % or more`;
+      ? `lengthen the bake to at least ${durationText(seconds)}`
+      : `lengthen the first step to at least ${durationText(seconds)} or start it at ${share100} % or more`;
   return {
     minimumDetectableEffectPercent: mdePercent,
     requestsNeededAtFirstStep: needed,
@@ -139,6 +139,22 @@ function clamp01(x: number): number {
 function round(value: number, digits: number): number {
   const f = 10 ** digits;
   return Math.round(value * f) / f;
+}
+
+/** 450000 → "450,000"; non-integers are rounded first (fixed locale, so notes do not depend on the server's). */
+function grouped(x: number): string {
+  return String(Math.round(x)).replace(/\B(?=(\d{3})+(?!\d))/g, ',');
+}
+
+/** 45 → "45 s", 600 → "10 min", 5400 → "1 h 30 min", 90 → "1 min 30 s". */
+function durationText(seconds: number): string {
+  const s = Math.max(0, Math.round(seconds));
+  if (s < 60) return `${s} s`;
+  const h = Math.floor(s / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  const rest = s % 60;
+  const parts = [h > 0 ? `${grouped(h)} h` : '', m > 0 ? `${m} min` : '', rest > 0 && h === 0 ? `${rest} s` : ''];
+  return parts.filter((p) => p !== '').join(' ');
 }
 
 function fmt(x: number): string {

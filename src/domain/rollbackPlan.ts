@@ -45,7 +45,7 @@ export function planRollback(request: DeploymentRequest, risk: RiskAssessment): 
   });
 
   if (!request.rollbackCapability) {
-    return refuse('rollback_capability is false: the deployment declares no way back to the previous version');
+    return refuse('the request declares no way back (add rollback=true if the previous version can be redeployed)');
   }
 
   const steps: Omit<RollbackStep, 'order'>[] = [];
@@ -185,7 +185,8 @@ function revertSteps(request: DeploymentRequest, reasons: string[]): { steps: Re
       }
       if (!request.previousVersion) {
         return {
-          refused: 'previous_version is unknown: an Azure Container Apps rollback must name the revision to restore',
+          refused:
+            'the previous version is unknown: an Azure Container Apps rollback must name the revision to restore',
         };
       }
       const previous = revisionName(name, request.previousVersion);

@@ -142,7 +142,7 @@ function renderContract(
   );
   body.push(section(`*Ramp*\n${e(view.ramp)}`));
   if (view.canaryEvidence !== '') {
-    body.push(context([`${view.canaryEvidenceColor === 'warning' ? ':warning: ' : ''}${e(view.canaryEvidence)}`]));
+    body.push(context([`${view.canaryEvidenceColor === 'attention' ? ':warning: ' : ''}${e(view.canaryEvidence)}`]));
   }
   body.push(section(`*Rollback*\n${e(view.rollback)}`));
   if (view.hasRollbackSteps) {

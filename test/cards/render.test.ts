@@ -41,13 +41,13 @@ describe('contract card', () => {
     const text = JSON.stringify(renderContractCard({ contract }));
     expect(text).toContain('HIGH RISK');
     expect(text).toContain('score 60/100');
-    expect(text).toContain('database schema/migration');
+    expect(text).toContain('Database schema/migration');
     expect(text).toContain('db/migrations/0042_add_index.sql');
     expect(text).toContain('\\"ttl\\" at src/cache/redis.ts:12');
     expect(text).toContain('Error rate');
-    expect(text).toContain('< 0.3 %');
+    expect(text).toContain('< 0.3\u00a0%');
     expect(text).toContain('Canary');
-    expect(text).toContain('10 % → 25 % → 50 % → 100 %');
+    expect(text).toContain('10\u00a0% → 25\u00a0% → 50\u00a0% → 100\u00a0%');
     expect(text).toContain('Rollback plan');
     expect(text).toContain(`Revision 1 · hash ${contract.contentHash.slice(0, 12)}`);
     expect(text).toContain('Approvals 0 of 1');

@@ -48,7 +48,7 @@ describe('planCanaryEvidence', () => {
     expect(plan).toMatchObject({ requestsNeededAtFirstStep: 1144, secondsNeededAtFirstStep: 2, adequate: true });
     expect(plan.minimumDetectableEffectPercent).toBeGreaterThan(0);
     expect(plan.minimumDetectableEffectPercent).toBeLessThan(0.01);
-    expect(plan.note).toContain('450000 requests');
+    expect(plan.note).toContain('450,000 requests');
   });
 
   it('says what to change when the step is too short', () => {
@@ -63,7 +63,9 @@ describe('planCanaryEvidence', () => {
     expect(plan.adequate).toBe(false);
     expect(plan.secondsNeededAtFirstStep).toBeGreaterThan(600);
     expect(plan.minimumDetectableEffectPercent).toBeGreaterThan(0.1);
-    expect(plan.note).toMatch(/not enough: lengthen the first step to at least \d+ s or start it at \d+ % or more/);
+    expect(plan.note).toMatch(
+      /not enough: lengthen the first step to at least \d+ (?:h|min|s)\b.* or start it at \d+ % or more/,
+    );
     const bake = planCanaryEvidence({
       ...base,
       baselineErrorRatePercent: 0.1,
@@ -90,7 +92,7 @@ describe('planCanaryEvidence', () => {
       minimumDetectableEffectPercent: 99.98,
     });
     expect(noTraffic.requestsNeededAtFirstStep).toBe(1144);
-    expect(noTraffic.note).toContain('current_qps is 0');
+    expect(noTraffic.note).toContain('no traffic figure was given');
     const over = planCanaryEvidence({
       ...base,
       baselineErrorRatePercent: 0.5,

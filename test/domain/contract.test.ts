@@ -173,7 +173,7 @@ describe('draftContract: validators, ramp, approvals', () => {
     const high = draft('high', { rollbackCapability: false });
     const rb = high.terms.validators.find((v) => v.kind === 'rollback_plan');
     expect(rb).toMatchObject({ requirement: 'required', satisfied: false });
-    expect(rb?.description).toContain('rollback_capability is false');
+    expect(rb?.description).toContain('declares no way back');
     const medium = draft('medium', { rollbackCapability: false });
     expect(medium.terms.validators.find((v) => v.kind === 'rollback_plan')).toMatchObject({
       requirement: 'recommended',
@@ -246,7 +246,9 @@ describe('draftContract: suggestions and evidence', () => {
       slo: { currentQps: 2, currentErrorRatePercent: 0.1, targetErrorRatePercent: 0.1 },
     });
     expect(slow.canaryEvidence.adequate).toBe(false);
-    expect(slow.canaryEvidence.note).toMatch(/lengthen the first step to at least \d+ s or start it at \d+ % or more/);
+    expect(slow.canaryEvidence.note).toMatch(
+      /lengthen the first step to at least \d+ (?:h|min|s)\b.* or start it at \d+ % or more/,
+    );
   });
 });
 
@@ -311,7 +313,7 @@ describe('applyAmendment', () => {
     const approved: Contract = { ...draft('medium'), state: 'approved' };
     const r = applyAmendment(approved, { kind: 'set_bake_time', seconds: 1200, ...j }, 'U2', DEFAULT_POLICY);
     expect(r.ok && r.contract.state).toBe('negotiating');
-    expect(r.ok && r.diff).toEqual(['bake time at 100 %: 900 s → 1200 s']);
+    expect(r.ok && r.diff).toEqual(['bake time at 100 %: 15 min → 20 min']);
     for (const state of ['rolling_out', 'promoted', 'rejected', 'rolled_back', 'aborted'] as const) {
       const refused = applyAmendment(
         { ...approved, state },
@@ -349,19 +351,19 @@ describe('applyAmendment', () => {
       'U4',
       DEFAULT_POLICY,
     );
-    expect(dropped.ok && dropped.diff).toEqual(['validator rollback_plan: recommended → removed']);
+    expect(dropped.ok && dropped.diff).toEqual(['validator rollback plan: recommended → removed']);
     const steps: Amendment = { kind: 'set_ramp_steps', steps: [5, 20, 100], ...j };
     const ramp = applyAmendment(r.contract, steps, 'U4', DEFAULT_POLICY);
     expect(ramp.ok && ramp.diff).toEqual(['ramp: 25/50/100 % → 5/20/100 %']);
     const dur = applyAmendment(r.contract, { kind: 'set_step_duration', seconds: 900, ...j }, 'U4', DEFAULT_POLICY);
-    expect(dur.ok && dur.diff).toEqual(['canary step duration: 300 s → 900 s']);
+    expect(dur.ok && dur.diff).toEqual(['canary step duration: 5 min → 15 min']);
     const win = applyAmendment(
       r.contract,
       { kind: 'set_guardrail_window', metric: 'latency_p95', windowSeconds: 600, ...j },
       'U4',
       DEFAULT_POLICY,
     );
-    expect(win.ok && win.diff).toEqual(['p95 latency guardrail window: 300 s → 600 s']);
+    expect(win.ok && win.diff).toEqual(['p95 latency guardrail window: 5 min → 10 min']);
   });
 
   it('recomputes the canary evidence when the first step changes', () => {

@@ -54,7 +54,7 @@ describe('planRollback: targets', () => {
       { previousVersion: undefined },
     );
     expect(unknown.possible).toBe(false);
-    expect(unknown.reasons[0]).toContain('previous_version is unknown');
+    expect(unknown.reasons[0]).toContain('the previous version is unknown');
   });
 
   it('custom: the operator’s own commands', () => {
@@ -73,7 +73,7 @@ describe('planRollback: targets', () => {
   it('is not possible without rollback capability, and says why', () => {
     const plan = commands({}, { rollbackCapability: false });
     expect(plan).toMatchObject({ possible: false, steps: [], totalSeconds: 0, windowSeconds: 0 });
-    expect(plan.reasons[0]).toMatch(/rollback_capability is false/);
+    expect(plan.reasons[0]).toMatch(/declares no way back \(add rollback=true/);
   });
 });
 

@@ -72,7 +72,7 @@ describe('contract card as Block Kit', () => {
       'HIGH RISK',
       `score ${Math.round(contract.risk.score * 10) / 10}/100`,
       'confidence',
-      'database schema/migration',
+      'Database schema/migration',
       'db/migrations/0042_add_index.sql',
       '*Guardrails*',
       '*Error rate*',
@@ -254,7 +254,7 @@ describe('the other cards', () => {
     const { blocks } = renderSlackMessage(cards[5] as ChatCard);
     const actions = blocks.find((b) => b.type === 'actions') as { elements: { action_id: string }[] };
     expect(actions.elements.map((e) => e.action_id)).toEqual(['rollout.pause', 'rollout.promote', 'rollout.rollback']);
-    expect(allText(blocks)).toContain('25 % on the new version');
+    expect(allText(blocks)).toContain('25\u00a0% on the new version');
   });
 
   it('a fallback text given by the caller is used, escaped', () => {

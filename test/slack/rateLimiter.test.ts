@@ -80,7 +80,7 @@ describe('alerts through the Slack surface (production pacing: one message per s
     const updates = t.api.callsOf('chat.update');
     expect(updates.length).toBeLessThanOrEqual(2);
     expect(updates.every((u) => u.args.ts === posted.messageId && u.args.channel === CHANNEL)).toBe(true);
-    expect(JSON.stringify(updates.at(-1)?.args.blocks)).toContain('40 % on the new version');
+    expect(JSON.stringify(updates.at(-1)?.args.blocks)).toContain('40\u00a0% on the new version');
   });
 
   it('honours a 429 retry-after and still delivers everything once', async () => {

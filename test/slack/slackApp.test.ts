@@ -81,7 +81,7 @@ describe('assess', () => {
       'CRITICAL RISK',
       'score',
       'confidence',
-      'database schema/migration',
+      'Database schema/migration',
       'Guardrails',
       'Error rate',
       'Validators',

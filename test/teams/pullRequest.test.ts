@@ -64,7 +64,7 @@ describe('assess a pull request link', () => {
   it('reads the pull request and posts its contract', async () => {
     const card = await ask(`assess ${github.url}/acme/shop/pull/7`);
     expect(card).toContain('shop bbbbbbbbbbbb → production');
-    expect(card).toContain('database schema/migration');
+    expect(card).toContain('Database schema/migration');
     expect(card).toContain('db/migrations/0042_add_index.sql');
     const call = github.calls.find((c) => c.path === '/repos/acme/shop/pulls/7');
     expect(call?.headers.authorization).toBe('token ghs_test_token');

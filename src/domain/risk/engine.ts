@@ -147,11 +147,17 @@ function sizeRisk(request: DeploymentRequest): SizeContribution {
   return { points: explained.points, probability: explained.probability, summary: explained.summary };
 }
 
+/** "1 file", "2 files": the singular for exactly one. */
+function count(n: number, word: string, many = `${word}s`): string {
+  return `${n} ${n === 1 ? word : many}`;
+}
+
 function spreadEvidenceText(request: DeploymentRequest): string {
   const s = request.spread;
   return (
-    `${s.linesAdded} lines added, ${s.linesDeleted} deleted in ${s.files} files, ${s.directories} directories, ` +
-    `${s.subsystems} subsystems (entropy ${round(s.entropy, 2)} bits)`
+    `${count(s.linesAdded, 'line')} added, ${s.linesDeleted} deleted in ${count(s.files, 'file')}, ` +
+    `${count(s.directories, 'directory', 'directories')}, ${count(s.subsystems, 'subsystem')} ` +
+    `(entropy ${round(s.entropy, 2)} bits)`
   );
 }
 

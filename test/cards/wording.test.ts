@@ -1,0 +1,136 @@
+/** Readability of the contract card's wording and colours (docs/visual-check.md, defects 1–18). */
+import { describe, expect, it } from 'vitest';
+import { contractView } from '../../src/cards/contractView.js';
+import { percent } from '../../src/cards/format.js';
+import { renderDecisionCard } from '../../src/cards/index.js';
+import { applyAmendment, draftContract } from '../../src/domain/contract.js';
+import type { RiskLevel } from '../../src/domain/model.js';
+import { DEFAULT_POLICY } from '../../src/domain/policy.js';
+import { assessRisk } from '../../src/domain/risk/engine.js';
+import { FIXED_NOW, makeChange, makeFinding, makeRequest, makeRisk } from '../support/fixtures.js';
+import { ordinaryContract } from './cardFixtures.js';
+
+const NBSP = '\u00a0';
+
+function contractAt(level: RiskLevel, request = makeRequest()) {
+  return draftContract(request, makeRisk(level), DEFAULT_POLICY, { now: FIXED_NOW });
+}
+
+describe('contract card wording', () => {
+  it('keeps the badge text dark on every level; the header style carries the level', () => {
+    const styles = (['critical', 'high', 'medium', 'low'] as const).map((level) => {
+      const { risk } = contractView({ contract: contractAt(level) });
+      expect(risk.color).toBe('default');
+      expect(risk.badge).toBe(`${level.toUpperCase()} RISK`);
+      expect(risk.level).toBe(level);
+      return risk.style;
+    });
+    expect(styles).toEqual(['attention', 'warning', 'accent', 'good']);
+  });
+
+  it('never uses the pale warning/good text colours', () => {
+    const view = contractView({ contract: ordinaryContract() });
+    for (const v of view.validators) expect(['attention', 'default']).toContain(v.color);
+    expect(['attention', 'default']).toContain(view.canaryEvidenceColor);
+  });
+
+  it('puts a no-break space before every percent sign it writes', () => {
+    expect(percent(76)).toBe(`76${NBSP}%`);
+    const view = contractView({ contract: ordinaryContract() });
+    expect(view.risk.scoreLine).toBe(`score 60/100 · confidence 80${NBSP}%`);
+    expect(view.ramp).not.toMatch(/\d %/);
+  });
+
+  it('says the traffic is unknown instead of "~0 users", and names a missing canary', () => {
+    const unknown = contractView({ contract: contractAt('high', makeRequest({ slo: { currentQps: 0 } })) });
+    expect(unknown.facts.find((f) => f.title === 'Exposure')?.value).toBe(
+      `10${NBSP}% of traffic, users unknown (no traffic figure)`,
+    );
+    expect(unknown.canaryEvidence).toMatch(/^No traffic figure: [\d,]+ requests are enough to catch a [\d.]+ pp rise/);
+    const known = contractView({ contract: contractAt('high') });
+    expect(known.facts.find((f) => f.title === 'Exposure')?.value).toBe(`10${NBSP}% of traffic, ~1,200 users`);
+    const low = contractAt('low');
+    const noCanary = contractView({
+      contract: { ...low, terms: { ...low.terms, ramp: { ...low.terms.ramp, steps: [] } } },
+    });
+    expect(noCanary.facts.find((f) => f.title === 'Exposure')?.value).toMatch(
+      new RegExp(`^no canary: straight to 100${NBSP}% with a .+ bake$`),
+    );
+  });
+
+  it('capitalises factor names and keeps the short canary line free of test jargon, with grouped numbers', () => {
+    const view = contractView({ contract: ordinaryContract() });
+    expect(view.factors.map((f) => f.label)).toEqual(['Database schema/migration', 'Caching']);
+    expect(view.canaryEvidence).toMatch(/^The first step sees ~[\d,]+ requests; [\d,]+ are enough to catch a/);
+    expect(view.canaryEvidence).toContain('~210,000 requests');
+    expect(view.canaryEvidence).not.toMatch(/binomial|α|power/);
+    const detailed = contractView({ contract: ordinaryContract(), detailed: true });
+    expect(detailed.canaryEvidence).toContain('binomial');
+  });
+
+  it('clips evidence at a word boundary, and generated evidence later than user text', () => {
+    const long = 'word '.repeat(60).trim();
+    const contract = draftContract(
+      makeRequest(),
+      makeRisk('high', [
+        makeFinding('caching', [{ source: 'path', file: 'a.ts', text: long }], 12),
+        makeFinding('change_size_spread', [{ source: 'metrics', text: long }], 20),
+      ]),
+      DEFAULT_POLICY,
+      { now: FIXED_NOW },
+    );
+    const [metrics, path] = contractView({ contract }).factors;
+    expect(metrics?.evidence).toMatch(/^(word ){20,}word…$/);
+    expect(metrics?.evidence.length).toBeLessThanOrEqual(160);
+    expect(metrics?.evidence.length).toBeGreaterThan(120);
+    expect(path?.evidence).toMatch(/^(word ){8,}word… in a\.ts$/);
+  });
+
+  it('uses the singular for one file, directory and subsystem', () => {
+    const request = makeRequest({ changes: [makeChange('src/app.ts')] });
+    const risk = assessRisk(request);
+    const size = risk.findings.find((f) => f.factor === 'change_size_spread');
+    expect(size).toBeDefined();
+    expect(size?.evidence[0]?.text).toMatch(/in 1 file, 1 directory, 1 subsystem \(/);
+  });
+
+  it('shows rollback commands without backticks and drops the repeated "manual:" prefix', () => {
+    const view = contractView({ contract: ordinaryContract(), detailed: true });
+    expect(view.rollbackSteps.length).toBeGreaterThan(0);
+    for (const step of view.rollbackSteps) {
+      expect(step.detail).not.toContain('`');
+      expect(step.check).not.toMatch(/check: manual:/);
+      expect(step.hasCommand).toBe(step.command !== '');
+    }
+    expect(view.rollbackSteps.some((s) => s.hasCommand)).toBe(true);
+  });
+
+  it('groups thousands in guardrail thresholds like the other counts', () => {
+    const base = contractAt('critical');
+    const guardrails = base.terms.guardrails.map((g) => (g.metric === 'latency_p99' ? { ...g, threshold: 1000 } : g));
+    const contract = { ...base, terms: { ...base.terms, guardrails } };
+    const view = contractView({ contract });
+    expect(view.guardrails.find((g) => g.metric === 'p99 latency')?.threshold).toBe(`< 1,000${NBSP}ms`);
+    expect(view.guardrails.find((g) => g.metric === 'Error rate')?.threshold).toMatch(/^< 0\.\d+\u00a0%$/);
+  });
+
+  it('writes amendment lines in human units', () => {
+    const contract = contractAt('critical');
+    const result = applyAmendment(
+      contract,
+      { kind: 'set_bake_time', seconds: 7200, justification: 'j' },
+      'U1',
+      DEFAULT_POLICY,
+    );
+    expect(result.ok && result.diff).toEqual(['bake time at 100 %: 1 h → 2 h']);
+  });
+
+  it('the decision card says "Risk: critical", not "CRITICAL RISK"', () => {
+    const contract = contractAt('critical');
+    const card = JSON.stringify(
+      renderDecisionCard({ contract, decision: { outcome: 'approved', by: ['Ada'], at: '2026-11-24T09:38:00Z' } }),
+    );
+    expect(card).toContain('"value":"critical · score 80/100');
+    expect(card).not.toContain('CRITICAL RISK');
+  });
+});
