@@ -3,7 +3,8 @@
  * nothing else: PGlite under CHAOS_DATA_DIR, the offline negotiator, simulated metrics and dry-run rollback.
  */
 import { composeApp, listenHost } from './app/compose.js';
-import { ConfigError, loadConfig } from './config/index.js';
+import { ConfigError, loadConfig, redactConfig } from './config/index.js';
+import { startTelemetry } from './observability/telemetry.js';
 
 async function main(): Promise<void> {
   let config: ReturnType<typeof loadConfig>;
@@ -17,8 +18,11 @@ async function main(): Promise<void> {
     throw error;
   }
 
+  // OpenTelemetry must be set up before the instrumented libraries create their servers and clients.
+  const telemetry = await startTelemetry(config.telemetry.connectionString);
   const app = await composeApp(config);
   const { logger } = app;
+  logger.info({ config: redactConfig(config), telemetry: telemetry.enabled }, 'configuration');
   for (const warning of config.warnings) logger.warn({ warning }, warning);
   if (config.teams.auth.kind === 'none') {
     const ignored = config.server.host !== '127.0.0.1' ? ` (HOST=${config.server.host} ignored)` : '';
@@ -66,6 +70,7 @@ async function main(): Promise<void> {
     const force = setTimeout(() => process.exit(1), 10_000);
     force.unref();
     await app.close();
+    await telemetry.shutdown();
     process.exit(0);
   };
   process.on('SIGINT', () => void stop('SIGINT'));

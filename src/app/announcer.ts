@@ -9,6 +9,7 @@ import type { ChatActor, ChatSurface, MessageRef, Replier, SurfaceName } from '.
 import type { ChatService } from '../chat/service.js';
 import type { ChatStore } from '../chat/store.js';
 import { routeForService, type ServiceDirectory } from '../config/services.js';
+import { auditEvent } from '../observability/telemetry.js';
 import type { ReferenceStore } from '../teams/surface.js';
 
 export interface AnnouncerOptions {
@@ -138,12 +139,29 @@ export function createChatAnnouncer(options: AnnouncerOptions): DeploymentAnnoun
 
 /**
  * Calls `onDecided` after every decision that settles a contract (approved or rejected), whatever surface it came
- * from: the GitHub protection-rule callbacks hang on it.
+ * from (the GitHub protection-rule callbacks hang on it), and mirrors audit entries to OpenTelemetry.
  */
 export function notifyDecisions<S extends ChatStore>(store: S, onDecided: (contractId: string) => void): S {
   const wrapped = Object.create(store) as S;
+  // Audit entries also go to OpenTelemetry (Application Insights when configured; a no-op tracer otherwise).
+  wrapped.audit = async (entry) => {
+    await store.audit(entry);
+    auditEvent(entry.type, {
+      ...(entry.contractId ? { contractId: entry.contractId } : {}),
+      ...(entry.revision !== undefined ? { revision: entry.revision } : {}),
+      ...(entry.actor ? { actor: `${entry.actor.surface}:${entry.actor.id}` } : {}),
+    });
+  };
   wrapped.recordDecision = async (input) => {
     const result = await store.recordDecision(input);
+    if (result.outcome === 'recorded') {
+      auditEvent(input.decision === 'approve' ? 'decision.approved' : 'decision.rejected', {
+        contractId: input.contractId,
+        revision: input.revision,
+        actor: `${input.actor.surface}:${input.actor.id}`,
+        state: result.contract.state,
+      });
+    }
     if (
       result.outcome === 'recorded' &&
       (result.contract.state === 'approved' || result.contract.state === 'rejected')
