@@ -4,10 +4,10 @@
  * by whoever typed the link.
  */
 
+import { remoteChangeToRequest } from '../announce/remoteChange.js';
 import type { PullRequestReader } from '../chat/service.js';
 import type { GitHubConfig } from '../config/config.js';
 import type { DeploymentRequest } from '../domain/model.js';
-import { parseDeploymentRequest } from '../domain/request.js';
 import type { GitHubClient } from '../intake/githubClient.js';
 import {
   PullRequestUrlError,
@@ -17,7 +17,6 @@ import {
 } from '../intake/githubPullRequest.js';
 
 const PUBLIC_API = 'https://api.github.com';
-const MAX_ADDED_LINES_PER_FILE = 2000;
 
 /** A reader when a token is configured; undefined otherwise (the help card then says links need a token). */
 export function pullRequestReaderFrom(github: GitHubConfig): PullRequestReader | undefined {
@@ -68,57 +67,16 @@ function describeFailure(error: unknown, what: string): string {
   return `the Git host could not be reached for ${what}`;
 }
 
-const STATUS: Record<string, 'add' | 'delete' | 'rename' | 'modify'> = {
-  added: 'add',
-  removed: 'delete',
-  renamed: 'rename',
-  copied: 'add',
-};
-
-/** RemoteChange → DeploymentRequest: files with added/deleted lines and the added lines of each patch. */
+/** RemoteChange → DeploymentRequest, the same mapping the announced deployments use. */
 export function requestFromPullRequest(change: RemoteChange, repo: string): DeploymentRequest {
   const head = change.headSha.slice(0, 12);
   const number = /\/pull\/(\d+)/.exec(change.url)?.[1] ?? 'x';
-  const wire = {
-    changes: change.files.map((file) => ({
-      file_path: file.path,
-      change_type: STATUS[file.status] ?? 'modify',
-      lines_added: file.additions,
-      lines_deleted: file.deletions,
-      ...(file.patch ? { added_lines: addedLines(file.patch) } : {}),
-    })),
-    commit_messages: [`${change.title}\n\n${change.body}`.trim(), ...change.commitMessages].filter((m) => m !== ''),
-  };
-  return parseDeploymentRequest(wire, {
-    defaults: {
-      deployment_id: `pr-${repo}-${number}-${head}`.slice(0, 128),
-      service_name: repo.toLowerCase().replace(/[^a-z0-9-]/g, '-'),
-      environment: 'production',
-      version: head,
-      previous_version: change.baseSha.slice(0, 12),
-      ...(change.author ? { author: change.author } : {}),
-    },
-    source: { kind: 'pull-request', ref: change.url },
+  return remoteChangeToRequest(change, {
+    deploymentId: `pr-${repo}-${number}-${head}`.slice(0, 128),
+    serviceName: repo.toLowerCase().replace(/[^a-z0-9-]/g, '-'),
+    environment: 'production',
+    version: head,
+    previousVersion: change.baseSha.slice(0, 12),
+    ...(change.author ? { author: change.author } : {}),
   });
-}
-
-/** The `+` lines of GitHub's hunk-only patch, with their line numbers in the new file. */
-export function addedLines(patch: string): { line: number; text: string }[] {
-  const out: { line: number; text: string }[] = [];
-  let next = 0;
-  for (const raw of patch.split('\n')) {
-    const hunk = /^@@ -\d+(?:,\d+)? \+(\d+)(?:,\d+)? @@/.exec(raw);
-    if (hunk) {
-      next = Number(hunk[1]);
-      continue;
-    }
-    if (next === 0) continue;
-    if (raw.startsWith('+')) {
-      if (out.length < MAX_ADDED_LINES_PER_FILE) out.push({ line: next, text: raw.slice(1) });
-      next += 1;
-    } else if (!raw.startsWith('-') && !raw.startsWith('\\')) {
-      next += 1;
-    }
-  }
-  return out;
 }
