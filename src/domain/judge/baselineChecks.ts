@@ -195,7 +195,7 @@ export function checkRelativeErrorRate(ctx: CheckContext, rules: BaselineEvidenc
       : significant
         ? `canary error rate ${round(canaryRate * 100, 4)} % vs baseline ${round(baselineRate * 100, 4)} %: ` +
           (windowSignificant
-            ? `more than ${margin}× the baseline (p = ${pValue?.toExponential(2)})`
+            ? `more than ${margin}× the baseline (${formatP(pValue)})`
             : `sequential test over the rollout says the canary fails more often (likelihood ratio ${round(Math.exp(Math.min(seq.llr, 700)), 1)})`) +
           (outcome === 'fail' ? `, for ${run} interval(s) in a row` : ', but not in the current interval')
         : `canary error rate ${round(canaryRate * 100, 4)} % vs baseline ${round(baselineRate * 100, 4)} %: no significant difference`;
@@ -311,7 +311,7 @@ export function checkRelativeLatencyTail(ctx: CheckContext, rules: BaselineEvide
       : significant
         ? `${head}: ` +
           (windowSignificant
-            ? `more than ${margin}× the baseline's share (p = ${pValue?.toExponential(2)})`
+            ? `more than ${margin}× the baseline's share (${formatP(pValue)})`
             : `sequential test over the rollout says the canary has more slow requests (likelihood ratio ${round(Math.exp(Math.min(seq.llr, 700)), 1)})`) +
           (outcome === 'fail' ? `, for ${run} interval(s) in a row` : ', but not in the current interval')
         : `${head}: no significant difference`;
@@ -414,7 +414,7 @@ export function checkRelativeLatencyDistribution(ctx: CheckContext, rules: Basel
   const message = !gateOpen
     ? `latency distribution vs baseline: gathering evidence (${c.requests}/${rules.minRequests} canary requests)`
     : significant
-      ? `canary latency distribution is shifted slower than the baseline: up to ${round(d * 100, 2)} % more requests above some latency (margin ${round(margin * 100, 1)} %, p = ${pWindow?.toExponential(2)})` +
+      ? `canary latency distribution is shifted slower than the baseline: up to ${round(d * 100, 2)} % more requests above some latency (margin ${round(margin * 100, 1)} %, ${formatP(pWindow)})` +
         (outcome === 'fail' ? `, for ${run} interval(s) in a row` : ', but not in the current interval')
       : `canary latency distribution within ${round(margin * 100, 1)} % of the baseline's (D+ = ${round(d, 4)})`;
   return {
@@ -439,4 +439,11 @@ export function checkRelativeLatencyDistribution(ctx: CheckContext, rules: Basel
     kind: 'baseline',
     significant,
   };
+}
+
+/** A p-value for people: "p < 1e-6" below that, else two significant digits. */
+export function formatP(p: number | null | undefined): string {
+  if (p === null || p === undefined || Number.isNaN(p)) return 'p unknown';
+  if (p < 1e-6) return 'p < 1e-6';
+  return `p = ${p.toPrecision(2)}`;
 }

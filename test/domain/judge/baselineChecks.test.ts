@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { rateRatioPValue, smirnovPValue, stratifiedSmirnov } from '../../../src/domain/judge/baselineChecks.js';
+import {
+  formatP,
+  rateRatioPValue,
+  smirnovPValue,
+  stratifiedSmirnov,
+} from '../../../src/domain/judge/baselineChecks.js';
 import { toHistogram } from '../../../src/domain/judge/histogram.js';
 import { judgeInterval, replayJudge } from '../../../src/domain/judge/judge.js';
 import type { EvidenceItem, JudgeResult } from '../../../src/domain/judge/types.js';
@@ -81,5 +86,14 @@ describe('baseline comparison in the judge', () => {
     expect(ev(r, 'baseline:error_rate').outcome).toBe('not_applicable');
     expect(r.verdict).toBe('PASS');
     expect(r.alerts.map((a) => a.kind)).not.toContain('no_baseline_data');
+  });
+});
+
+describe('formatP', () => {
+  it('writes p-values for people', () => {
+    expect(formatP(0)).toBe('p < 1e-6');
+    expect(formatP(3.2e-9)).toBe('p < 1e-6');
+    expect(formatP(0.0123)).toBe('p = 0.012');
+    expect(formatP(null)).toBe('p unknown');
   });
 });
