@@ -108,7 +108,7 @@ export function judgeInterval(input: JudgeInput): JudgeResult {
 
 /** Judges every prefix of the history in order: the decision log of a whole rollout, replayed from its inputs. */
 export function replayJudge(input: Omit<JudgeInput, 'previous'>): JudgeResult[] {
-  validate({ ...input, history: input.history.length > 0 ? input.history : [placeholderInterval()] });
+  validate({ ...input, history: input.history.length > 0 ? input.history : [intervalForValidationOnly()] });
   const options = resolveOptions(input.options);
   const results: JudgeResult[] = [];
   let state: JudgeState = INITIAL_JUDGE_STATE;
@@ -128,7 +128,8 @@ function rebuildState(input: JudgeInput, options: JudgeOptions): JudgeState {
   return state;
 }
 
-function placeholderInterval() {
+/** An empty replay has no interval; this one lets the guardrails, limits and budget still be validated. */
+function intervalForValidationOnly() {
   return { start: '1970-01-01T00:00:00Z', end: '1970-01-01T00:01:00Z', canary: null, baseline: null };
 }
 
