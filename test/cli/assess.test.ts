@@ -1,46 +1,12 @@
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type CliDeps, runCli } from '../../src/cli/program.js';
 import type { Contract } from '../../src/domain/model.js';
-import { readGitRange } from '../../src/intake/gitRange.js';
 import { FIXED_NOW } from '../support/fixtures.js';
 
-const ROOT = resolve(import.meta.dirname, '../..');
-const SEED = 'test/fixtures/deployment-example.json';
-
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-async function run(args: string[], overrides: Partial<CliDeps> & { stdin?: string } = {}): Promise<Run> {
-  let stdout = '';
-  let stderr = '';
-  const { stdin, ...rest } = overrides;
-  const deps: CliDeps = {
-    io: {
-      stdout: (t) => {
-        stdout += t;
-      },
-      stderr: (t) => {
-        stderr += t;
-      },
-      readStdin: async () => stdin ?? '',
-    },
-    readTextFile: (path) => readFile(path, 'utf8'),
-    readGitRange: (options) => readGitRange(options),
-    now: () => FIXED_NOW,
-    cwd: () => ROOT,
-    env: {},
-    ...rest,
-  };
-  const code = await runCli(args, deps);
-  return { code, stdout, stderr };
-}
+import { ROOT, run, SEED } from './cliHarness.js';
 
 let tmp: string;
 beforeAll(async () => {
