@@ -4,6 +4,7 @@
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { answerRepoRead, safeJson } from './githubReadRoutes.js';
 
 export interface FakeFile {
   filename: string;
@@ -84,52 +85,7 @@ export async function startFakeGitHub(): Promise<FakeGitHub> {
         );
         return;
       }
-      const page = Number(url.searchParams.get('page') ?? '1');
-      const perPage = Number(url.searchParams.get('per_page') ?? '30');
-      const paged = <T>(items: T[]) => {
-        const slice = items.slice((page - 1) * perPage, page * perPage);
-        const last = Math.max(1, Math.ceil(items.length / perPage));
-        const links: string[] = [];
-        if (page < last) {
-          const next = new URL(url.href.replace('http://127.0.0.1', base));
-          next.searchParams.set('page', String(page + 1));
-          links.push(`<${next.href}>; rel="next"`);
-          next.searchParams.set('page', String(last));
-          links.push(`<${next.href}>; rel="last"`);
-        }
-        send(200, slice, links.length ? { link: links.join(', ') } : {});
-      };
-      const parts = url.pathname.split('/').filter(Boolean);
-      if (parts[0] === 'repos' && parts[3] === 'pulls') {
-        const pr = pulls.get(`${parts[1]}/${parts[2]}#${parts[4]}`);
-        if (!pr) return send(404, { message: 'Not Found' });
-        if (parts.length === 5) {
-          return send(200, {
-            number: pr.number,
-            html_url: `https://github.com/${pr.owner}/${pr.repo}/pull/${pr.number}`,
-            title: pr.title,
-            body: pr.body,
-            user: { login: pr.author },
-            base: { sha: pr.baseSha },
-            head: { sha: pr.headSha },
-            changed_files: pr.files.length,
-          });
-        }
-        if (parts[5] === 'files') return paged(pr.files.slice(0, 3000));
-        if (parts[5] === 'commits') return paged(pr.commits.map((m, i) => ({ sha: `c${i}`, commit: { message: m } })));
-      }
-      if (parts[0] === 'repos' && parts[3] === 'compare') {
-        const comparison = comparisons.get(`${parts[1]}/${parts[2]}:${decodeURIComponent(parts[4] ?? '')}`);
-        if (!comparison) return send(404, { message: 'Not Found' });
-        const commits = comparison.commits.map((m, i) => ({ sha: `k${i}`, commit: { message: m } }));
-        return send(200, {
-          html_url: `https://github.com/${parts[1]}/${parts[2]}/compare/${parts[4]}`,
-          base_commit: { sha: (parts[4] ?? '').split('...')[0] },
-          total_commits: commits.length,
-          commits: commits.slice((page - 1) * perPage, page * perPage),
-          files: page === 1 ? comparison.files.slice(0, 300) : undefined,
-        });
-      }
+      if (answerRepoRead(url, base, { pulls, comparisons }, send)) return;
       send(200, { ok: true });
     });
   });
@@ -147,12 +103,4 @@ export async function startFakeGitHub(): Promise<FakeGitHub> {
     },
     close: () => new Promise((resolve) => server.close(() => resolve())),
   };
-}
-
-function safeJson(raw: string): unknown {
-  try {
-    return JSON.parse(raw);
-  } catch {
-    return raw;
-  }
 }

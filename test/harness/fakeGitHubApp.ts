@@ -8,6 +8,7 @@ import { createVerify, generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { FakeFile, FakePullRequest, RecordedCall } from './fakeGitHub.js';
+import { answerRepoRead, pager, safeJson } from './githubReadRoutes.js';
 
 export type { FakeFile, FakePullRequest, RecordedCall } from './fakeGitHub.js';
 
@@ -73,21 +74,7 @@ export async function startFakeGitHubApp(options: { appId?: number } = {}): Prom
         res.writeHead(status, { 'content-type': 'application/json', ...headers });
         res.end(status === 204 ? undefined : JSON.stringify(payload));
       };
-      const page = Number(url.searchParams.get('page') ?? '1');
-      const perPage = Number(url.searchParams.get('per_page') ?? '30');
-      const paged = <T>(items: T[]) => {
-        const slice = items.slice((page - 1) * perPage, page * perPage);
-        const last = Math.max(1, Math.ceil(items.length / perPage));
-        const links: string[] = [];
-        if (page < last) {
-          const next = new URL(`${base}${url.pathname}${url.search}`);
-          next.searchParams.set('page', String(page + 1));
-          links.push(`<${next.href}>; rel="next"`);
-          next.searchParams.set('page', String(last));
-          links.push(`<${next.href}>; rel="last"`);
-        }
-        send(200, slice, links.length ? { link: links.join(', ') } : {});
-      };
+      const paged = pager(url, base, send);
       const parts = url.pathname.split('/').filter(Boolean);
       const authorization = req.headers.authorization;
 
@@ -106,37 +93,7 @@ export async function startFakeGitHubApp(options: { appId?: number } = {}): Prom
       if (!presented || ![...tokens.values()].includes(presented)) return send(401, { message: 'Bad credentials' });
 
       const [, owner = '', repo = '', section, ...rest] = parts;
-      if (section === 'pulls') {
-        const pr = pulls.get(`${owner}/${repo}#${rest[0]}`);
-        if (!pr) return send(404, { message: 'Not Found' });
-        if (rest.length === 1) {
-          return send(200, {
-            number: pr.number,
-            html_url: `https://github.com/${pr.owner}/${pr.repo}/pull/${pr.number}`,
-            title: pr.title,
-            body: pr.body,
-            user: { login: pr.author },
-            base: { sha: pr.baseSha },
-            head: { sha: pr.headSha },
-            changed_files: pr.files.length,
-          });
-        }
-        if (rest[1] === 'files') return paged(pr.files.slice(0, 3000));
-        if (rest[1] === 'commits') return paged(pr.commits.map((m, i) => ({ sha: `c${i}`, commit: { message: m } })));
-      }
-      if (section === 'compare') {
-        const basehead = decodeURIComponent(rest[0] ?? '');
-        const comparison = comparisons.get(`${owner}/${repo}:${basehead}`);
-        if (!comparison) return send(404, { message: 'Not Found' });
-        const commits = comparison.commits.map((m, i) => ({ sha: `k${i}`, commit: { message: m } }));
-        return send(200, {
-          html_url: `https://github.com/${owner}/${repo}/compare/${basehead}`,
-          base_commit: { sha: basehead.split('...')[0] },
-          total_commits: commits.length,
-          commits: commits.slice((page - 1) * perPage, page * perPage),
-          files: page === 1 ? comparison.files.slice(0, 300) : undefined,
-        });
-      }
+      if (answerRepoRead(url, base, { pulls, comparisons }, send)) return;
       if (section === 'deployments') {
         const list = deployments.get(`${owner}/${repo}`) ?? [];
         if (rest.length === 0) {
@@ -211,12 +168,4 @@ function jwtValid(jwt: string, publicKey: KeyObject, appId: number): boolean {
   const claims = safeJson(Buffer.from(payload, 'base64url').toString('utf8')) as { iss?: unknown; exp?: unknown };
   const now = Math.floor(Date.now() / 1000);
   return String(claims.iss) === String(appId) && typeof claims.exp === 'number' && claims.exp > now;
-}
-
-function safeJson(raw: string): unknown {
-  try {
-    return JSON.parse(raw);
-  } catch {
-    return raw;
-  }
 }
