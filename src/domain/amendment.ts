@@ -3,7 +3,9 @@
  * floor allows it (`checkAmendment`, the one function that decides). An amendment is allowed when the resulting terms
  * add no floor violation; tightening therefore always passes.
  */
+
 import { buildValidator, formatNumber, rampFromSteps, sortValidators } from './contractTerms.js';
+import { durationText } from './durationText.js';
 import { floorViolations } from './floor.js';
 import {
   type Amendment,
@@ -242,15 +244,4 @@ function durationLabel(steps: RampStep[]): string {
 /** Identifiers in diff lines read as words: "rollback_plan" → "rollback plan", "not_required" → "not required". */
 function words(identifier: string): string {
   return identifier.replace(/_/g, ' ');
-}
-
-/** Diff lines speak the card's units: 45 → "45 s", 600 → "10 min", 5400 → "1 h 30 min", 90 → "1 min 30 s". */
-function durationText(seconds: number): string {
-  const s = Math.max(0, Math.round(seconds));
-  if (s < 60) return `${s} s`;
-  const h = Math.floor(s / 3600);
-  const m = Math.floor((s % 3600) / 60);
-  const rest = s % 60;
-  const parts = [h > 0 ? `${h} h` : '', m > 0 ? `${m} min` : '', rest > 0 && h === 0 ? `${rest} s` : ''];
-  return parts.filter((p) => p !== '').join(' ');
 }

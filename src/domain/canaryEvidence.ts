@@ -18,7 +18,9 @@
  * Unknowns are -1: secondsNeededAtFirstStep when there is no traffic figure, requests/seconds when the margin is not
  * positive (today's error rate is already at or above the guardrail).
  */
+
 import jStat from 'jstat';
+import { durationText } from './durationText.js';
 
 import type { CanaryEvidencePlan } from './model.js';
 
@@ -144,17 +146,6 @@ function round(value: number, digits: number): number {
 /** 450000 → "450,000"; non-integers are rounded first (fixed locale, so notes do not depend on the server's). */
 function grouped(x: number): string {
   return String(Math.round(x)).replace(/\B(?=(\d{3})+(?!\d))/g, ',');
-}
-
-/** 45 → "45 s", 600 → "10 min", 5400 → "1 h 30 min", 90 → "1 min 30 s". */
-function durationText(seconds: number): string {
-  const s = Math.max(0, Math.round(seconds));
-  if (s < 60) return `${s} s`;
-  const h = Math.floor(s / 3600);
-  const m = Math.floor((s % 3600) / 60);
-  const rest = s % 60;
-  const parts = [h > 0 ? `${grouped(h)} h` : '', m > 0 ? `${m} min` : '', rest > 0 && h === 0 ? `${rest} s` : ''];
-  return parts.filter((p) => p !== '').join(' ');
 }
 
 function fmt(x: number): string {
