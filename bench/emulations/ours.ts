@@ -51,9 +51,12 @@ export class ChaosNegotiatorController implements Controller {
       history.push(m);
       canaryRequests.push(m.canary?.requests ?? 0);
       const trafficPercent = state.phase === 'progressing' || state.phase === 'baking' ? state.trafficPercent : 0;
+      // The share this step leads to (the bake is 100 %), as the guardian worker tells the judge.
+      const nextTrafficPercent =
+        state.phase === 'progressing' ? (contract.steps[state.stepIndex + 1]?.percent ?? 100) : 100;
       const verdict = judgeInterval({
         guardrails: contract.guardrails,
-        step: { index: 0, trafficPercent, minRequests: 0, startIntervalIndex: stepStart },
+        step: { index: 0, trafficPercent, minRequests: 0, startIntervalIndex: stepStart, nextTrafficPercent },
         history,
         errorBudget: { targetErrorRatePercent: contract.targetErrorRatePercent },
         limits: {

@@ -9,7 +9,7 @@ import { judgeInterval } from '../domain/judge/judge.js';
 import type { JudgeOptions, JudgeResult } from '../domain/judge/types.js';
 import type { IntervalMetrics, MetricProvider } from '../domain/metrics.js';
 import type { RollbackPlan } from '../domain/model.js';
-import { step as stepRollout } from '../domain/rollout/stateMachine.js';
+import { canarySteps, step as stepRollout } from '../domain/rollout/stateMachine.js';
 import type { RolloutEffect, RolloutEvent, RolloutState } from '../domain/rollout/types.js';
 import type { ClaimedRollout, RolloutRecord, RolloutRepository } from './repository.js';
 
@@ -176,6 +176,8 @@ class RolloutRun {
     const ramp = this.record.terms.ramp;
     const stepIndex = state.phase === 'progressing' ? state.stepIndex : ramp.steps.length;
     const minRequests = ramp.steps[Math.min(stepIndex, ramp.steps.length - 1)]?.minRequests ?? 0;
+    const nextTrafficPercent =
+      state.phase === 'progressing' ? (canarySteps({ ramp })[state.stepIndex + 1]?.trafficPercent ?? 100) : 100;
     const result = judgeInterval({
       guardrails: this.record.terms.guardrails,
       step: {
@@ -183,6 +185,7 @@ class RolloutRun {
         trafficPercent: state.trafficPercent,
         minRequests,
         startIntervalIndex: this.record.stepStartIndex,
+        nextTrafficPercent,
       },
       history: this.record.history,
       errorBudget: { targetErrorRatePercent: this.record.terms.targetErrorRatePercent },

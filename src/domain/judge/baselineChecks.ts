@@ -6,6 +6,18 @@
  * asks whether r > `relativeMargin` (practical significance); the sequential test pits r = 1 against r = k. It needs
  * no normal approximation, stays exact with zero baseline errors (kayenta#799) and sparse counts (kayenta#426), and
  * shared rate swings (diurnal load, a flaky dependency) cancel because only the split of failures matters.
+ * Intervals of a shared incident (the baseline alone significantly above the error guardrail, as in
+ * guardrailChecks.ts) are left out: a dependency's 5xx burst adds the same error *rate* to both versions, which the
+ * ratio model reads as overwhelming evidence that the versions are equal — one burst would wipe out a whole step's
+ * evidence of a 2× regression. The rule looks only at the baseline, which a canary regression does not move.
+ *
+ * PASS of the sequential tests: while the canary can still move to another canary step, "no significant difference"
+ * suffices, as more evidence follows at a larger share. Before the move to 100 % (`baselineEnds`), after which no
+ * baseline remains to compare with, the test must have *accepted* the null — its likelihood ratio of a k× regression
+ * fell to `passAlpha` (Wald's lower boundary) — or, for errors, the canary must be shown within the error budget
+ * (upper bound below the SLO's target error rate: a relative difference too rare to measure cannot matter there).
+ * Otherwise the step HOLDs and keeps gathering evidence until the test decides either way. A regression proven
+ * earlier (the upper boundary crossed) keeps blocking PASS when the baseline is gone.
  *
  * Latency — two tests on the binned distributions, chosen because a provider gives histograms, not samples:
  * 1. tail exceedance: the share of requests slower than the pooled p95 edge, compared with the same conditional test.
@@ -16,8 +28,17 @@
  * Mann–Whitney was not chosen: on binned data it is tie-heavy and, like Kayenta's judge, blind to spread.
  */
 import type { Guardrail } from '../model.js';
-import { type CheckContext, type CheckReport, decide, round, sequentialState } from './context.js';
-import { binomialSumUpperTail, clopperPearsonLower } from './distributions.js';
+import {
+  type CheckContext,
+  type CheckReport,
+  decide,
+  failingPersistence,
+  pct,
+  round,
+  sequentialState,
+} from './context.js';
+import { binomialSumUpperTail, clopperPearsonLower, clopperPearsonUpper } from './distributions.js';
+import { baselineIncident } from './guardrailChecks.js';
 import { countAboveEdge, type Histogram, mergeHistograms, pooledQuantileEdge } from './histogram.js';
 import { type Aggregate, type IntervalView, pairedAggregate, persistence, windowViews } from './intervals.js';
 import type { EvidenceItem } from './types.js';
@@ -26,6 +47,8 @@ export interface BaselineEvidenceRules {
   windowSeconds: number;
   minRequests: number;
   minIntervals: number;
+  /** The absolute guardrail of the same family, whose baseline breaches mark shared incidents. */
+  guardrail: Guardrail | null;
 }
 
 const FALLBACK_ERRORS = { minRequests: 500, minIntervals: 3 };
@@ -47,7 +70,14 @@ export function baselineRules(
     windowSeconds: g?.windowSeconds ?? defaultWindowSeconds,
     minRequests: evidence.minRequests,
     minIntervals: evidence.minIntervals,
+    guardrail: g ?? null,
   };
+}
+
+/** Shared-incident rule of the error comparison (see the header); never true without an error guardrail. */
+export function errorIncident(rules: BaselineEvidenceRules, alpha: number): (v: IntervalView) => boolean {
+  const g = rules.guardrail;
+  return g ? (v) => baselineIncident(g, v, alpha) : () => false;
 }
 
 /** Counts of one interval (a stratum): canary events xc of nc, baseline events xb of nb. */
@@ -92,8 +122,9 @@ function worseThan(s: Stratum, ratio: number): boolean {
   return s.xc / s.nc > (ratio * Math.max(s.xb, 0.5)) / s.nb;
 }
 
-function errorStratum(v: IntervalView): Stratum | null {
-  return v.warmup ? null : errorStratumOf(v);
+/** The interval's error counts for the comparison: none in warm-up or during a shared incident. */
+function errorStratum(v: IntervalView, incident: (v: IntervalView) => boolean): Stratum | null {
+  return v.warmup || incident(v) ? null : errorStratumOf(v);
 }
 
 /** Attribution looks at warm-up intervals too: a shared outage in the first minute is still shared. */
@@ -154,32 +185,86 @@ function notApplicable(
 // ---------------------------------------------------------------------------------------------------------------
 // Errors
 
-export function relativeErrorLlr(effect: number, v: IntervalView): number | null {
-  const s = errorStratum(v);
+export function relativeErrorLlr(
+  effect: number,
+  v: IntervalView,
+  incident: (v: IntervalView) => boolean,
+): number | null {
+  const s = errorStratum(v, incident);
   return s ? rateRatioLlr(s.xc, s.nc, s.xb, s.nb, effect) : null;
+}
+
+/**
+ * A regression the rollout-long sequential test proved while a baseline existed is not forgotten when the baseline
+ * goes (100 %): the check HOLDs (significant, so no PASS) instead of turning not-applicable.
+ */
+function provenEarlier(
+  id: EvidenceItem['check'],
+  metric: string,
+  rules: BaselineEvidenceRules,
+  family: 'errors' | 'latency',
+  llr: number,
+  pValue: number | null,
+  what: string,
+): CheckReport {
+  const report = notApplicable(
+    id,
+    metric,
+    '%',
+    rules,
+    `${what} was proven earlier in this rollout (sequential likelihood ratio ${round(Math.exp(Math.min(llr, 700)), 1)}) and no baseline is left to show it has stopped: not passing`,
+    family,
+  );
+  report.evidence.outcome = 'hold';
+  report.evidence.pValue = pValue;
+  report.evidence.confidence = pValue === null ? null : round(1 - pValue, 6);
+  report.significant = true;
+  return report;
+}
+
+/**
+ * Upper bound (1 − passAlpha) of the canary's error rate over the rollout, shared incidents left out, is below the
+ * SLO's target error rate.
+ */
+function withinErrorBudget(ctx: CheckContext, incident: (v: IntervalView) => boolean): boolean {
+  let failures = 0;
+  let requests = 0;
+  for (const v of ctx.views) {
+    if (v.warmup || !v.canary || incident(v)) continue;
+    failures += v.canary.failures;
+    requests += v.canary.requests;
+  }
+  return requests > 0 && clopperPearsonUpper(failures, requests, ctx.options.passAlpha) < ctx.budgetFraction;
 }
 
 export function checkRelativeErrorRate(ctx: CheckContext, rules: BaselineEvidenceRules): CheckReport {
   const id = 'baseline:error_rate' as const;
+  const incident = errorIncident(rules, ctx.alphaPerCheck);
   const win = windowViews(ctx.views, rules.windowSeconds);
+  const all = pairedAggregate(ctx.views.filter((v) => !v.warmup));
+  const gateAll = gate(all.canary, all.baseline, rules);
+  const seq = sequentialState(ctx, id, gateAll);
   if (!hasBaseline(win)) {
+    if (seq.crossed) {
+      return provenEarlier(id, 'error_rate', rules, 'errors', seq.llr, seq.pValue, 'a higher canary error rate');
+    }
     return notApplicable(id, 'error_rate', '%', rules, 'no concurrent baseline data in the window', 'errors');
   }
-  const { canary: c, baseline: b } = pairedAggregate(win);
-  const strata = win.map(errorStratum).filter((x): x is Stratum => x !== null);
-  const all = pairedAggregate(ctx.views.filter((v) => !v.warmup));
+  const { canary: c, baseline: b } = pairedAggregate(win.filter((v) => !incident(v)));
+  const strata = win.map((v) => errorStratum(v, incident)).filter((x): x is Stratum => x !== null);
   const gateWindow = gate(c, b, rules);
-  const gateAll = gate(all.canary, all.baseline, rules);
   const margin = ctx.options.relativeMargin;
   const pWindow = gateWindow ? rateRatioPValue(strata, margin) : null;
-  const seq = sequentialState(ctx, id, gateAll);
   const windowSignificant = pWindow !== null && pWindow <= ctx.alphaPerCheck;
   const significant = windowSignificant || seq.crossed;
-  const run = persistence(ctx.views, (v) => {
-    const s = errorStratum(v);
+  const breaches = persistence(ctx.views, (v) => {
+    const s = errorStratum(v, incident);
     return s ? worseThan(s, 1) : null;
   });
-  const outcome = decide({ gateOpen: gateWindow || gateAll, significant, persistence: run, passes: true });
+  const run = failingPersistence(ctx, id, breaches, windowSignificant);
+  const accepted = seq.accepted || (ctx.baselineEnds && withinErrorBudget(ctx, incident));
+  const passes = !ctx.baselineEnds || accepted;
+  const outcome = decide({ gateOpen: gateWindow || gateAll, significant, persistence: run, passes });
   const canaryRate = c.requests > 0 ? c.failures / c.requests : 0;
   const baselineRate = b.requests > 0 ? b.failures / b.requests : 0;
   let bounds: EvidenceItem['bounds'] = null;
@@ -198,7 +283,9 @@ export function checkRelativeErrorRate(ctx: CheckContext, rules: BaselineEvidenc
             ? `more than ${margin}× the baseline (${formatP(pValue)})`
             : `sequential test over the rollout says the canary fails more often (likelihood ratio ${round(Math.exp(Math.min(seq.llr, 700)), 1)})`) +
           (outcome === 'fail' ? `, for ${run} interval(s) in a row` : ', but not in the current interval')
-        : `canary error rate ${round(canaryRate * 100, 4)} % vs baseline ${round(baselineRate * 100, 4)} %: no significant difference`;
+        : !passes
+          ? `canary error rate ${round(canaryRate * 100, 4)} % vs baseline ${round(baselineRate * 100, 4)} %: not yet shown below ${ctx.options.sequentialEffect}× the baseline (likelihood ratio ${round(Math.exp(seq.llr), 3)}, accepted at ${ctx.options.passAlpha}) nor within the error budget (${pct(ctx.budgetFraction)}); passing this step may end the comparison with the baseline (next share 100 % or unknown), so the step holds until the sequential test decides`
+          : `canary error rate ${round(canaryRate * 100, 4)} % vs baseline ${round(baselineRate * 100, 4)} %: no significant difference`;
   return {
     evidence: {
       check: id,
@@ -270,7 +357,21 @@ function histogramPairs(win: readonly IntervalView[]): { hc: Histogram; hb: Hist
 export function checkRelativeLatencyTail(ctx: CheckContext, rules: BaselineEvidenceRules): CheckReport {
   const id = 'baseline:latency_tail' as const;
   const win = windowViews(ctx.views, rules.windowSeconds);
+  const all = pairedAggregate(ctx.views.filter((v) => !v.warmup));
+  const gateAll = gate(all.canary, all.baseline, rules);
+  const seq = sequentialState(ctx, id, gateAll);
   if (!hasBaseline(win)) {
+    if (seq.crossed) {
+      return provenEarlier(
+        id,
+        'latency_tail',
+        rules,
+        'latency',
+        seq.llr,
+        seq.pValue,
+        'a larger share of slow canary requests',
+      );
+    }
     return notApplicable(id, 'latency_tail', '%', rules, 'no concurrent baseline data in the window', 'latency');
   }
   const { canary: c, baseline: b } = pairedAggregate(win);
@@ -288,19 +389,18 @@ export function checkRelativeLatencyTail(ctx: CheckContext, rules: BaselineEvide
   const strata = pairs.map((x) => tailStratum(x.hc, x.hb, edgeIndex));
   const t = sum(strata);
   const edgeMs = pooledC.edges[edgeIndex] as number;
-  const all = pairedAggregate(ctx.views.filter((v) => !v.warmup));
   const gateWindow = gate(c, b, rules);
-  const gateAll = gate(all.canary, all.baseline, rules);
   const margin = ctx.options.relativeMargin;
   const pWindow = gateWindow ? rateRatioPValue(strata, margin) : null;
-  const seq = sequentialState(ctx, id, gateAll);
   const windowSignificant = pWindow !== null && pWindow <= ctx.alphaPerCheck;
   const significant = windowSignificant || seq.crossed;
-  const run = persistence(ctx.views, (v) => {
+  const breaches = persistence(ctx.views, (v) => {
     const it = intervalTail(v, q);
     return it ? worseThan(it, 1) : null;
   });
-  const outcome = decide({ gateOpen: gateWindow || gateAll, significant, persistence: run, passes: true });
+  const run = failingPersistence(ctx, id, breaches, windowSignificant);
+  const passes = !ctx.baselineEnds || seq.accepted;
+  const outcome = decide({ gateOpen: gateWindow || gateAll, significant, persistence: run, passes });
   const canaryShare = t.xc / t.nc;
   const baselineShare = t.xb / t.nb;
   const pValue = significant ? (windowSignificant ? pWindow : seq.pValue) : pWindow;
@@ -314,7 +414,9 @@ export function checkRelativeLatencyTail(ctx: CheckContext, rules: BaselineEvide
             ? `more than ${margin}× the baseline's share (${formatP(pValue)})`
             : `sequential test over the rollout says the canary has more slow requests (likelihood ratio ${round(Math.exp(Math.min(seq.llr, 700)), 1)})`) +
           (outcome === 'fail' ? `, for ${run} interval(s) in a row` : ', but not in the current interval')
-        : `${head}: no significant difference`;
+        : !passes
+          ? `${head}: not yet shown below ${ctx.options.sequentialEffect}× the baseline's share (likelihood ratio ${round(Math.exp(seq.llr), 3)}, accepted at ${ctx.options.passAlpha}); passing this step may end the comparison with the baseline (next share 100 % or unknown), so the step holds until the sequential test decides`
+          : `${head}: no significant difference`;
   return {
     evidence: {
       check: id,

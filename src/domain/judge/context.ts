@@ -15,8 +15,19 @@ export interface CheckContext {
   /** log(1/α) boundary of each sequential test (Bonferroni share of `sequentialAlpha`). */
   sequentialBoundary: number;
   sequential: Partial<Record<CheckId, number>>;
+  /** Consecutive evaluations, the current one included, in which each sequential test stood at its boundary. */
+  crossedRuns: Partial<Record<CheckId, number>>;
   /** First history index of the current step, when known. */
   stepStartIndex: number | null;
+  /**
+   * Passing this interval may move the canary to 100 %, where no baseline remains: the baseline checks must then
+   * have accepted "not worse" to PASS, not merely failed to reject it.
+   */
+  baselineEnds: boolean;
+  /** Consecutive-failure limit of the contract (robust window tests need it). */
+  consecutiveFailureLimit: number;
+  /** The service's target error rate (1 − SLO) as a fraction. */
+  budgetFraction: number;
   computeBounds: boolean;
 }
 
@@ -49,15 +60,33 @@ export function decide(args: {
   return args.passes ? 'pass' : 'hold';
 }
 
+/**
+ * State of a sequential test: `crossed` its upper boundary (significant), or `accepted` the null, i.e. the
+ * likelihood ratio of the alternative fell to `passAlpha` (Wald's lower boundary: under the alternative the inverse
+ * ratio is the martingale, so by Ville's inequality it ever climbs to 1/passAlpha with probability ≤ passAlpha; the
+ * ceiling and the one-interval cap loosen this only after strong evidence *for* the alternative).
+ */
 export function sequentialState(
   ctx: CheckContext,
   id: CheckId,
   gateOpen: boolean,
-): { llr: number; crossed: boolean; pValue: number | null } {
+): { llr: number; crossed: boolean; accepted: boolean; pValue: number | null } {
   const llr = ctx.sequential[id] ?? 0;
   const crossed = gateOpen && llr >= ctx.sequentialBoundary;
+  const accepted = gateOpen && llr <= Math.log(ctx.options.passAlpha);
   // Ville's inequality: under the null the likelihood ratio exceeds 1/p with probability ≤ p.
-  return { llr, crossed, pValue: gateOpen ? Math.min(1, Math.exp(-llr)) : null };
+  return { llr, crossed, accepted, pValue: gateOpen ? Math.min(1, Math.exp(-llr)) : null };
+}
+
+/**
+ * Persistence that may count toward FAIL. A window test that is significant now judges the whole window, so the run
+ * of breaching intervals counts in full (a regression present from the start fails once the minimum evidence
+ * exists). A rollout-long sequential test that alone is significant counts only the evaluations it has stayed
+ * across its boundary: "L intervals in a row" then means L evaluations that each found the failure proven and
+ * still happening, so a chance excursion of a healthy canary across the boundary is not failed on the spot.
+ */
+export function failingPersistence(ctx: CheckContext, id: CheckId, run: number, windowSignificant: boolean): number {
+  return windowSignificant ? run : Math.min(run, ctx.crossedRuns[id] ?? 0);
 }
 
 export function minEvidenceOf(g: Guardrail | undefined, fallback: { minRequests: number; minIntervals: number }) {

@@ -8,13 +8,26 @@
  * rate below it too. Intervals in which the baseline alone breaches the threshold (a shared incident) are left out of
  * the PASS evidence and of the sequential test. Anything else is HOLD.
  *
+ * No single interval fails a guardrail on its own (when the contract's consecutive-failure limit is 2 or more): the
+ * window test must stay significant without its most damning interval. Persistence alone does not guarantee this — a
+ * 5xx burst can make the window significant while the next interval breaches the threshold by a hair (0.31 % against
+ * 0.3 %), and at 100 % traffic no baseline is left to attribute the burst to a shared cause.
+ *
  * Latency pXX < T is the same question about a proportion: "fewer than (1 − XX %) of requests are slower than T".
  * With a histogram the judge counts slow requests (certainly slower to FAIL, interpolated in the bucket to PASS) and
  * runs the same binomial tests. With quantiles only it falls back to a conservative rule: every interval of the window with
  * at least 10 expected tail requests must agree, and the fallback never uses a sequential test.
  */
 import type { Guardrail } from '../model.js';
-import { type CheckContext, type CheckReport, decide, passViews, round, sequentialState } from './context.js';
+import {
+  type CheckContext,
+  type CheckReport,
+  decide,
+  failingPersistence,
+  passViews,
+  round,
+  sequentialState,
+} from './context.js';
 import {
   bernoulliLogLikelihoodRatio,
   binomialLowerTail,
@@ -23,7 +36,7 @@ import {
   clopperPearsonUpper,
 } from './distributions.js';
 import { countAboveInterpolated, countCertainlyAbove, type Histogram, histogramQuantile } from './histogram.js';
-import { type Aggregate, aggregate, type IntervalView, persistence, windowViews } from './intervals.js';
+import { type Aggregate, aggregate, type IntervalView, persistence, windowAtLeast, windowViews } from './intervals.js';
 import type { CheckId, EvidenceItem } from './types.js';
 
 const MIN_TAIL_SAMPLES = 10;
@@ -34,6 +47,45 @@ export function guardrailCheckId(g: Guardrail): CheckId {
 
 export function quantileOf(g: Guardrail): number {
   return g.metric === 'latency_p99' ? 0.99 : 0.95;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// No single interval decides
+
+interface Count {
+  x: number;
+  n: number;
+}
+
+/**
+ * P(X ≥ x | p0) of the evidence without its most damning interval: the largest of the leave-one-out p-values (1 when
+ * fewer than two intervals remain to stand on).
+ */
+export function withoutWorstIntervalPValue(counts: readonly Count[], p0: number): number {
+  if (counts.length < 2) return 1;
+  const x = counts.reduce((a, c) => a + c.x, 0);
+  const n = counts.reduce((a, c) => a + c.n, 0);
+  let worst = 0;
+  for (const c of counts) worst = Math.max(worst, binomialUpperTail(x - c.x, n - c.n, p0));
+  return worst;
+}
+
+/**
+ * Is the window's significance robust to dropping any one interval? The evidence set is the guardrail window,
+ * extended backwards to two intervals with data when the window is a single interval, so a one-interval window
+ * still needs a second significant interval. A contract with a consecutive-failure limit of 1 asks for
+ * single-interval rollbacks and skips this.
+ */
+function robustToOneInterval(
+  ctx: CheckContext,
+  g: Guardrail,
+  count: (v: IntervalView) => Count | null,
+  p0: number,
+): boolean {
+  if (ctx.consecutiveFailureLimit < 2) return true;
+  const views = windowAtLeast(ctx.views, g.windowSeconds, 2, (v) => count(v) !== null);
+  const counts = views.map(count).filter((c): c is Count => c !== null);
+  return withoutWorstIntervalPValue(counts, p0) <= ctx.alphaPerCheck;
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -77,9 +129,13 @@ export function checkErrorRate(ctx: CheckContext, g: Guardrail): CheckReport {
   const gateAll = all.requests >= minRequests && all.intervals >= minIntervals;
   const pWindow = gateWindow ? binomialUpperTail(w.failures, w.requests, threshold) : null;
   const seq = sequentialState(ctx, id, gateAll);
-  const windowSignificant = pWindow !== null && pWindow <= ctx.alphaPerCheck;
+  const windowBreached = pWindow !== null && pWindow <= ctx.alphaPerCheck;
+  const windowSignificant =
+    windowBreached &&
+    robustToOneInterval(ctx, g, (v) => (v.canary ? { x: v.canary.failures, n: v.canary.requests } : null), threshold);
   const significant = windowSignificant || seq.crossed;
-  const run = persistence(ctx.views, (v) => (v.canary ? v.canary.failures / v.canary.requests > threshold : null));
+  const breaches = persistence(ctx.views, (v) => (v.canary ? v.canary.failures / v.canary.requests > threshold : null));
+  const run = failingPersistence(ctx, id, breaches, windowSignificant);
 
   // PASS evidence: the guardrail window or the whole step so far (whichever is more conclusive), without
   // shared-incident intervals; the recent window must also sit below the threshold.
@@ -92,7 +148,9 @@ export function checkErrorRate(ctx: CheckContext, g: Guardrail): CheckReport {
       : null;
   const stepSet = aggregate(ownViews(ctx, g, passViews(ctx, win)), 'canary');
   const [ps, pPass] = bestPassSet([own, passTest(own)], [stepSet, passTest(stepSet)]);
-  const passes = pPass !== null && pPass <= ctx.options.passAlpha && ownRate !== null && ownRate <= threshold;
+  // A window significantly above the threshold is never a PASS, even when a single interval makes it so.
+  const passes =
+    !windowBreached && pPass !== null && pPass <= ctx.options.passAlpha && ownRate !== null && ownRate <= threshold;
 
   const outcome = decide({ gateOpen: gateWindow || gateAll, significant, persistence: run, passes });
   const baseline = aggregate(win, 'baseline');
@@ -124,7 +182,9 @@ export function checkErrorRate(ctx: CheckContext, g: Guardrail): CheckReport {
     message = `error rate below ${g.threshold} % with ${round(confidence * 100, 1)} % confidence (${ps.failures}/${ps.requests} failed)`;
   } else {
     pValue = pWindow;
-    message = `error rate undecided against ${g.threshold} %: ${w.failures}/${w.requests} failed in the window`;
+    message = windowBreached
+      ? `error rate above ${g.threshold} % in the last ${g.windowSeconds} s (${w.failures}/${w.requests} failed) only because of a single interval: not enough to roll back`
+      : `error rate undecided against ${g.threshold} %: ${w.failures}/${w.requests} failed in the window`;
   }
 
   const evidence: EvidenceItem = {
@@ -205,11 +265,21 @@ export function checkLatency(ctx: CheckContext, g: Guardrail): CheckReport {
   const slowCertain = w.histogram ? countCertainlyAbove(w.histogram, g.threshold) : 0;
   const pWindow = gateWindow ? binomialUpperTail(slowCertain, w.requests, tail) : null;
   const seq = sequentialState(ctx, id, gateAll);
-  const windowSignificant = pWindow !== null && pWindow <= ctx.alphaPerCheck;
+  const windowBreached = pWindow !== null && pWindow <= ctx.alphaPerCheck;
+  const windowSignificant =
+    windowBreached &&
+    robustToOneInterval(
+      ctx,
+      g,
+      (v) =>
+        v.canary?.histogram ? { x: countCertainlyAbove(v.canary.histogram, g.threshold), n: v.canary.requests } : null,
+      tail,
+    );
   const significant = windowSignificant || seq.crossed;
-  const run = persistence(ctx.views, (v) =>
+  const breaches = persistence(ctx.views, (v) =>
     v.canary?.histogram ? slowFraction(v.canary.histogram, g.threshold) > tail : null,
   );
+  const run = failingPersistence(ctx, id, breaches, windowSignificant);
 
   const ownWindow = aggregate(ownViews(ctx, g, win), 'canary');
   const passTest = (a: Aggregate) =>
@@ -221,7 +291,8 @@ export function checkLatency(ctx: CheckContext, g: Guardrail): CheckReport {
   const slowPossible = ps.histogram ? Math.ceil(countAboveInterpolated(ps.histogram, g.threshold)) : 0;
   const own = ownWindow.histogram;
   const windowSlow = own ? countAboveInterpolated(own, g.threshold) / own.total : null;
-  const passes = pPass !== null && pPass <= ctx.options.passAlpha && windowSlow !== null && windowSlow <= tail;
+  const passes =
+    !windowBreached && pPass !== null && pPass <= ctx.options.passAlpha && windowSlow !== null && windowSlow <= tail;
   const outcome = decide({ gateOpen: gateWindow || gateAll, significant, persistence: run, passes });
 
   const observed = w.histogram ? histogramQuantile(w.histogram, q) : null;
@@ -257,7 +328,9 @@ export function checkLatency(ctx: CheckContext, g: Guardrail): CheckReport {
     message = `${quantileName} latency below ${g.threshold} ms with ${round(confidence * 100, 1)} % confidence (${slowPossible}/${ps.requests} requests slower, interpolated within the bucket)`;
   } else {
     pValue = pWindow;
-    message = `${quantileName} latency undecided against ${g.threshold} ms (${slowCertain}/${w.requests} requests slower)`;
+    message = windowBreached
+      ? `${quantileName} latency above ${g.threshold} ms in the last ${g.windowSeconds} s (${slowCertain}/${w.requests} requests slower) only because of a single interval: not enough to roll back`
+      : `${quantileName} latency undecided against ${g.threshold} ms (${slowCertain}/${w.requests} requests slower)`;
   }
 
   const evidence: EvidenceItem = {

@@ -85,6 +85,28 @@ export function windowViews(
   return out.reverse();
 }
 
+/**
+ * The window, extended backwards over earlier (non-warm-up) intervals until it holds at least `minWithData`
+ * intervals for which `hasData` is true, or the history runs out.
+ */
+export function windowAtLeast(
+  views: readonly IntervalView[],
+  windowSeconds: number,
+  minWithData: number,
+  hasData: (v: IntervalView) => boolean,
+): IntervalView[] {
+  const win = windowViews(views, windowSeconds);
+  let count = win.filter(hasData).length;
+  let i = (win[0]?.index ?? views.length) - 1;
+  for (; i >= 0 && count < minWithData; i--) {
+    const v = views[i] as IntervalView;
+    if (v.warmup) break;
+    win.unshift(v);
+    if (hasData(v)) count++;
+  }
+  return win;
+}
+
 export interface Aggregate {
   requests: number;
   failures: number;

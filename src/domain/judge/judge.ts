@@ -14,9 +14,16 @@
  *   failing check's persistence reaches `consecutiveFailureLimit`: a single noisy interval never rolls back, because
  *   its persistence is 1, below any limit ≥ 2 (the default policy uses 2 or 3; a contract with limit 1 asks for
  *   single-interval rollbacks), while a regression present since the canary started is caught the moment the
- *   minimum evidence exists (its persistence already covers the whole evidence window);
+ *   minimum evidence exists (its persistence already covers the whole evidence window). When only the rollout-long
+ *   sequential test is significant, persistence also counts no more evaluations than the test has stayed across its
+ *   boundary (context.ts `failingPersistence`): a healthy canary's chance excursion is not failed on the spot;
  * - FAIL when the number of intervals with a failing check reaches `cumulativeFailureLimit` (flapping regressions);
- * - FAIL at once when the kill switch fires (strong evidence of a fast burn, see killSwitch.ts).
+ * - FAIL at once when the kill switch fires (strong evidence of a fast burn, see killSwitch.ts);
+ * - no single interval fails a check on its own (limit ≥ 2): a window test must stay significant without its most
+ *   damning interval (guardrailChecks.ts), and one interval adds at most one boundary's worth of evidence to a
+ *   sequential test, so from the floor the test needs at least two intervals to cross. A shared 5xx burst next to
+ *   an interval that breaches the threshold by a hair is not "two intervals in a row", even at 100 % where no baseline
+ *   is left to attribute the burst.
  * Never FAIL on missing data: a check without enough requests or intervals HOLDs; an interval without canary data
  * has persistence 0. When the baseline breaches the same guardrail and the canary is not significantly worse than the
  * baseline, the canary's failure is attributed to a shared cause: `suppressed`, HOLD and a `shared_degradation`
@@ -27,8 +34,15 @@
  * sequential tests share `sequentialAlpha` over the whole rollout (anytime-valid by Ville's inequality, bounded to
  * [−boundary, 2·boundary] so old evidence neither masks nor outlives a change).
  *
- * PASS needs every guardrail to PASS (upper confidence bound below the threshold) and no baseline check failing or
- * recovering. Deterministic: no clock, no randomness; the state between intervals is explicit and replayable.
+ * PASS needs every guardrail to PASS (upper confidence bound below the threshold) and no baseline check failing,
+ * recovering or significant. When passing may move the canary to 100 % (`step.nextTrafficPercent`, unknown counts
+ * as yes), the comparison with the baseline ends for good, so each sequential baseline comparison that can run must
+ * PASS in the strong sense: its test has accepted "not k× worse" (Wald's lower boundary at `passAlpha`; see
+ * baselineChecks.ts). Until it decides, the step HOLDs — a 2× error regression under the absolute guardrail is
+ * caught by the rollout-long test instead of being carried into the bake undecided. Earlier steps need only "not
+ * significantly worse", since the test goes on at a larger share.
+ *
+ * Deterministic: no clock, no randomness; the state between intervals is explicit and replayable.
  */
 import type { Guardrail } from '../model.js';
 import {
@@ -38,6 +52,7 @@ import {
   checkRelativeErrorRate,
   checkRelativeLatencyDistribution,
   checkRelativeLatencyTail,
+  errorIncident,
   relativeErrorLlr,
   relativeTailLlr,
 } from './baselineChecks.js';
@@ -85,6 +100,7 @@ export const INITIAL_JUDGE_STATE: Readonly<JudgeState> = Object.freeze({
   intervalsJudged: 0,
   failedIntervals: 0,
   sequential: {},
+  crossedRuns: {},
 });
 
 /** Judges the last interval of `input.history`. */
@@ -218,6 +234,7 @@ interface SequentialSpec {
 
 function sequentialSpecs(guardrails: readonly Guardrail[], o: JudgeOptions, alpha: number): SequentialSpec[] {
   const specs: SequentialSpec[] = [];
+  const incident = errorIncident(baselineRules(guardrails, 'errors', o.defaultWindowSeconds), alpha);
   for (const g of guardrails) {
     specs.push({
       id: guardrailCheckId(g),
@@ -227,7 +244,7 @@ function sequentialSpecs(guardrails: readonly Guardrail[], o: JudgeOptions, alph
           : (v) => latencyLlr(g, o.sequentialEffect, alpha, v),
     });
   }
-  specs.push({ id: 'baseline:error_rate', llr: (v) => relativeErrorLlr(o.sequentialEffect, v) });
+  specs.push({ id: 'baseline:error_rate', llr: (v) => relativeErrorLlr(o.sequentialEffect, v, incident) });
   specs.push({ id: 'baseline:latency_tail', llr: (v) => relativeTailLlr(o.sequentialEffect, o.tailQuantile, v) });
   return specs;
 }
@@ -246,16 +263,24 @@ function judgeWithState(
   const boundary = Math.log(specs.length / options.sequentialAlpha);
 
   // Sequential statistics, kept within [−boundary, 2·boundary]. The floor stops a long healthy stretch from masking a
-  // later regression by more than one boundary's worth of evidence: from the floor the test must climb 3·boundary,
-  // so each restart adds at most e^(−3·boundary) of false-alarm probability (Ville's inequality). The ceiling lets
+  // later regression by more than one boundary's worth of evidence: from the floor the test must climb 2·boundary,
+  // so each restart adds at most e^(−2·boundary) of false-alarm probability (Ville's inequality). The ceiling lets
   // the test come back below the boundary within an interval or two once the canary is healthy again; evidence
-  // beyond it would only delay that, never change a decision already taken.
+  // beyond it would only delay that, never change a decision already taken. One interval adds at most one boundary:
+  // a burst alone cannot lift the test from the floor across the boundary. Truncating a likelihood-ratio factor
+  // keeps its expectation ≤ 1 under the null, so Ville's bound still holds.
   const sequential: Partial<Record<CheckId, number>> = { ...previous.sequential };
+  const crossedRuns: Partial<Record<CheckId, number>> = {};
   for (const spec of specs) {
     const llr = spec.llr(current);
-    if (llr === null || !Number.isFinite(llr)) continue;
-    sequential[spec.id] = Math.min(2 * boundary, Math.max(-boundary, (sequential[spec.id] ?? 0) + llr));
+    if (llr !== null && Number.isFinite(llr)) {
+      const added = Math.min(boundary, llr);
+      sequential[spec.id] = Math.min(2 * boundary, Math.max(-boundary, (sequential[spec.id] ?? 0) + added));
+    }
+    const crossed = (sequential[spec.id] ?? 0) >= boundary;
+    crossedRuns[spec.id] = crossed ? (previous.crossedRuns?.[spec.id] ?? 0) + 1 : 0;
   }
+  const next = input.step.nextTrafficPercent;
 
   const ctx: CheckContext = {
     views,
@@ -264,10 +289,14 @@ function judgeWithState(
     alphaPerCheck: options.alpha / windowTests,
     sequentialBoundary: boundary,
     sequential,
+    crossedRuns,
     stepStartIndex:
       input.step.startIntervalIndex !== undefined && input.step.startIntervalIndex >= 0
         ? input.step.startIntervalIndex
         : null,
+    baselineEnds: input.step.trafficPercent < 100 && !(next !== undefined && next < 100),
+    consecutiveFailureLimit: input.limits.consecutiveFailureLimit,
+    budgetFraction: input.errorBudget.targetErrorRatePercent / 100,
     computeBounds: computeBounds && options.evidenceBounds,
   };
 
@@ -281,7 +310,7 @@ function judgeWithState(
   const relError = checkRelativeErrorRate(ctx, errorRules);
   const relTail = checkRelativeLatencyTail(ctx, latencyRules);
   const relDist = checkRelativeLatencyDistribution(ctx, latencyRules);
-  const budget = input.errorBudget.targetErrorRatePercent / 100;
+  const budget = ctx.budgetFraction;
   const blind = baselineBlind(views, input.step.trafficPercent);
   const kill = checkKillSwitch(ctx, errorGuardrail, budget, blind);
 
@@ -349,9 +378,14 @@ function judgeWithState(
     verdict = 'FAIL';
   } else {
     const guardrailsPass = guardrailReports.every((r) => r.evidence.outcome === 'pass');
-    const baselineClear = [relError, relTail, relDist].every(
-      (r) => r.evidence.outcome !== 'fail' && r.evidence.outcome !== 'recovering',
-    );
+    // Only the sequential comparisons can accept "not worse" over the rollout; the distribution test is window-only.
+    const sequentialComparisons = [relError, relTail];
+    const baselineClear =
+      [relError, relTail, relDist].every(
+        (r) => r.evidence.outcome !== 'fail' && r.evidence.outcome !== 'recovering' && !r.significant,
+      ) &&
+      (!ctx.baselineEnds ||
+        sequentialComparisons.every((r) => r.evidence.outcome === 'pass' || r.evidence.outcome === 'not_applicable'));
     const anythingChecked =
       guardrails.length > 0 || [relError, relTail, relDist].some((r) => r.evidence.outcome === 'pass');
     verdict = guardrailsPass && baselineClear && anythingChecked ? 'PASS' : 'HOLD';
@@ -421,6 +455,6 @@ function judgeWithState(
       cumulativeLimit: cumulativeFailureLimit,
     },
     intervalIndex: current.index,
-    state: { intervalsJudged: views.length, failedIntervals: cumulative, sequential },
+    state: { intervalsJudged: views.length, failedIntervals: cumulative, sequential, crossedRuns },
   };
 }

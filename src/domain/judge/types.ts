@@ -47,7 +47,10 @@ export interface EvidenceItem {
   pValue: number | null;
   /** Confidence bounds of `observed` (same unit), when computed. */
   bounds: { lower: number | null; upper: number | null } | null;
-  /** Consecutive most-recent intervals whose own point estimate breaches the check (current one included). */
+  /**
+   * Consecutive most-recent intervals whose own point estimate breaches the check (current one included); when only
+   * the sequential test is significant, no more than the evaluations it has stayed significant.
+   */
   persistence: number;
   outcome: CheckOutcome;
   message: string;
@@ -75,6 +78,11 @@ export interface JudgeState {
   failedIntervals: number;
   /** Floored log-likelihood ratios of the sequential tests, by check. */
   sequential: Partial<Record<CheckId, number>>;
+  /**
+   * Consecutive most-recent evaluations in which each sequential test stood at or above its boundary (the
+   * persistence of a failure the sequential test alone proves). Absent in states saved before it existed: then 0.
+   */
+  crossedRuns?: Partial<Record<CheckId, number>>;
 }
 
 export interface JudgeStep {
@@ -86,12 +94,21 @@ export interface JudgeStep {
   minRequests: number;
   /** Index in `history` of the first interval of this step (for the PASS evidence set). Default: window only. */
   startIntervalIndex?: number;
+  /**
+   * The canary's share once this step passes (100 when the bake comes next). Moving to 100 % ends the comparison
+   * with the concurrent baseline for good, so before that move the baseline checks must have *accepted* that the
+   * canary is not worse (see judge.ts). Absent: the judge cannot tell and asks for that acceptance at every step.
+   */
+  nextTrafficPercent?: number;
 }
 
 export interface JudgeOptions {
   /** Per-interval false-FAIL budget of the fixed-window tests, split across the active checks (Bonferroni). */
   alpha: number;
-  /** A guardrail PASSes when its one-sided upper bound at 1 − passAlpha is below the threshold. */
+  /**
+   * A guardrail PASSes when its one-sided upper bound at 1 − passAlpha is below the threshold; a sequential baseline
+   * test accepts "not worse" when its likelihood ratio falls to passAlpha (Wald's lower boundary).
+   */
   passAlpha: number;
   /** Error bound of the sequential tests over the whole rollout (split across them). */
   sequentialAlpha: number;

@@ -29,7 +29,13 @@ function simulate(
     history.push(sim.generate(i));
     const r = judgeInterval(
       input(history, {
-        step: { index: Math.floor(i / 7), trafficPercent: percent, minRequests: 1000, startIntervalIndex: i - (i % 7) },
+        step: {
+          index: Math.floor(i / 7),
+          trafficPercent: percent,
+          minRequests: 1000,
+          startIntervalIndex: i - (i % 7),
+          nextTrafficPercent: percent === 10 ? 25 : percent === 25 ? 50 : 100,
+        },
         previous,
         options: { warmupIntervals: 1 },
       }),
