@@ -5,9 +5,11 @@ import type { Logger } from '../observability/logger.js';
 import { openPersistentStore, type PersistentStore } from '../persistence/index.js';
 
 export async function openAppStore(config: AppConfig, logger: Logger): Promise<PersistentStore> {
+  const onAuditError = (error: unknown) =>
+    logger.error({ err: error }, 'sealing the audit chain failed; pending entries are retried on the next write');
   const store = config.databaseUrl
-    ? await openPersistentStore({ databaseUrl: config.databaseUrl })
-    : await openPersistentStore({ dataDir: join(config.dataDir, 'pglite') });
+    ? await openPersistentStore({ databaseUrl: config.databaseUrl, onAuditError })
+    : await openPersistentStore({ dataDir: join(config.dataDir, 'pglite'), onAuditError });
   logger.info(
     { store: store.kind },
     store.kind === 'postgres' ? 'store: PostgreSQL' : `store: PGlite in ${join(config.dataDir, 'pglite')}`,

@@ -1,7 +1,17 @@
 /**
- * The append-only audit log. Each entry carries the hash of the one before it; the chain head row is locked for
- * every append, so several replicas write one linear chain. Editing or deleting a row breaks the chain at that
- * entry, and verifyAuditChain names it.
+ * The append-only, hash-chained audit log, in two stages so that the chain stays off the commit path:
+ *
+ * 1. `appendAudit` inserts the entry into `audit_pending` inside the caller's transaction. Nothing is locked, so a
+ *    decision and its audit entry commit together (one cannot exist without the other) and concurrent decisions, on
+ *    one replica or several, commit in parallel.
+ * 2. The `AuditChainer` seals pending entries in batches: under the `audit_head` row lock it numbers them, chains
+ *    each to the hash of the one before it, moves them into `audit_log` and advances the head, in one transaction.
+ *    `for update skip locked` on the head lets one chainer at a time work while the others move on; every replica
+ *    runs one, kicked after each write and swept on a timer, so entries a crashed replica left pending are sealed by
+ *    the next chainer to run (and by every store at start-up).
+ *
+ * Tamper evidence starts when an entry is sealed (tens of milliseconds after its commit). Editing or deleting a
+ * sealed row breaks the chain at that entry, and verifyAuditChain names it.
  */
 import { createHash } from 'node:crypto';
 import { canonicalJson } from '../domain/canonicalJson.js';
@@ -42,112 +52,264 @@ export function hashAuditEntry(entry: Omit<StoredAuditEntry, 'hash'>): string {
     .digest('hex');
 }
 
-/** Appends within the caller's transaction. */
-export async function appendAudit(tx: SqlExecutor, record: AuditRecord): Promise<StoredAuditEntry> {
-  const [head] = await tx.query<{ seq: string | number; hash: string }>(
-    'select seq, hash from audit_head where id = 1 for update',
-  );
-  if (!head) throw new Error('audit chain head is missing');
-  // JSON round trip so the hash covers exactly what jsonb gives back (no undefined, no class instances).
-  const payload = JSON.parse(JSON.stringify(record.payload)) as Record<string, unknown>;
-  const entry = {
-    seq: Number(head.seq) + 1,
-    at: record.at.toISOString(),
-    actor: record.actor,
-    action: record.action,
-    subject: record.subject ?? null,
-    payload,
-    prevHash: head.hash,
-  };
-  const hash = hashAuditEntry(entry);
-  await tx.query(
-    `insert into audit_log (seq, at, actor, action, subject, payload, prev_hash, hash)
-     values ($1, $2, $3, $4, $5, $6, $7, $8)`,
-    [entry.seq, entry.at, entry.actor, entry.action, entry.subject, JSON.stringify(payload), entry.prevHash, hash],
-  );
-  await tx.query('update audit_head set seq = $1, hash = $2 where id = 1', [entry.seq, hash]);
-  return { ...entry, hash };
+/** Stages an entry within the caller's transaction (or as its own statement); the chainer seals it. */
+export async function appendAudit(executor: SqlExecutor, record: AuditRecord): Promise<void> {
+  await executor.query('insert into audit_pending (at, actor, action, subject, payload) values ($1, $2, $3, $4, $5)', [
+    record.at.toISOString(),
+    record.actor,
+    record.action,
+    record.subject ?? null,
+    JSON.stringify(record.payload),
+  ]);
 }
 
-export type AuditVerification =
-  | { ok: true; entries: number; head: string }
-  | { ok: false; entries: number; brokenAt: number; reason: string };
+interface PendingRow {
+  id: string | number;
+  at: string;
+  actor: string;
+  action: string;
+  subject: string | null;
+  payload: Record<string, unknown>;
+}
 
-/** Walks the chain in pages from the first entry; names the first entry that does not fit. */
-export async function verifyAuditChain(driver: SqlDriver, pageSize = 2_000): Promise<AuditVerification> {
-  let expectedSeq = 1;
-  let prevHash = 'genesis';
-  let checked = 0;
-  for (;;) {
-    const rows = await driver.query<{
-      seq: string | number;
-      at: string;
-      actor: string;
-      action: string;
-      subject: string | null;
-      payload: Record<string, unknown>;
-      prev_hash: string;
-      hash: string;
-    }>('select * from audit_log where seq >= $1 order by seq limit $2', [expectedSeq, pageSize]);
-    for (const row of rows) {
-      const seq = Number(row.seq);
-      if (seq !== expectedSeq) {
-        return {
-          ok: false,
-          entries: checked,
-          brokenAt: expectedSeq,
-          reason: `entry ${expectedSeq} is missing (next is ${seq})`,
-        };
-      }
-      if (row.prev_hash !== prevHash) {
-        return {
-          ok: false,
-          entries: checked,
-          brokenAt: seq,
-          reason: `entry ${seq} does not point at the hash of entry ${seq - 1}`,
-        };
-      }
-      const recomputed = hashAuditEntry({
+/**
+ * Seals up to `limit` pending entries in one transaction. Returns how many it sealed, or `undefined` when another
+ * chainer holds the head (it will seal them).
+ */
+export async function sealPendingAudit(driver: SqlDriver, limit = 500): Promise<number | undefined> {
+  return driver.transaction(async (tx) => {
+    const [head] = await tx.query<{ seq: string | number; hash: string }>(
+      'select seq, hash from audit_head where id = 1 for update skip locked',
+    );
+    if (!head) return undefined;
+    // Read after the head lock: every entry committed before it was granted is visible, none is sealed twice.
+    const pending = await tx.query<PendingRow>(
+      'select id, at, actor, action, subject, payload from audit_pending order by id limit $1',
+      [limit],
+    );
+    if (pending.length === 0) return 0;
+    let seq = Number(head.seq);
+    let prevHash = head.hash;
+    const sealed: StoredAuditEntry[] = pending.map((row) => {
+      seq += 1;
+      const entry = {
         seq,
         at: row.at,
         actor: row.actor,
         action: row.action,
         subject: row.subject,
         payload: row.payload,
-        prevHash: row.prev_hash,
-      });
-      if (recomputed !== row.hash) {
-        return {
-          ok: false,
-          entries: checked,
-          brokenAt: seq,
-          reason: `entry ${seq} was changed after it was written (hash mismatch)`,
-        };
-      }
-      prevHash = row.hash;
-      expectedSeq = seq + 1;
-      checked++;
+        prevHash,
+      };
+      prevHash = hashAuditEntry(entry);
+      return { ...entry, hash: prevHash };
+    });
+    await tx.query(
+      `insert into audit_log (seq, at, actor, action, subject, payload, prev_hash, hash)
+       select seq, at, actor, action, subject, payload::jsonb, prev_hash, hash
+       from unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[])
+         as staged (seq, at, actor, action, subject, payload, prev_hash, hash)`,
+      [
+        sealed.map((e) => e.seq),
+        sealed.map((e) => e.at),
+        sealed.map((e) => e.actor),
+        sealed.map((e) => e.action),
+        sealed.map((e) => e.subject),
+        sealed.map((e) => JSON.stringify(e.payload)),
+        sealed.map((e) => e.prevHash),
+        sealed.map((e) => e.hash),
+      ],
+    );
+    await tx.query('delete from audit_pending where id = any($1::bigint[])', [pending.map((row) => Number(row.id))]);
+    await tx.query('update audit_head set seq = $1, hash = $2 where id = 1', [seq, prevHash]);
+    return pending.length;
+  });
+}
+
+export interface AuditChainerOptions {
+  /** How long a kick waits before sealing, so a burst of writes is sealed in one transaction. */
+  delayMs?: number;
+  /** How often pending entries are looked for without a kick (entries of other or crashed replicas). */
+  sweepMs?: number;
+  batchSize?: number;
+  onError?: (error: unknown) => void;
+}
+
+/** Runs `sealPendingAudit` after writes (coalesced) and on a timer; one seal at a time in this process. */
+export class AuditChainer {
+  private readonly delayMs: number;
+  private readonly sweepMs: number;
+  private readonly batchSize: number;
+  private readonly onError: (error: unknown) => void;
+  private kickTimer: NodeJS.Timeout | undefined;
+  private sweepTimer: NodeJS.Timeout | undefined;
+  private running: Promise<void> | undefined;
+  private again = false;
+  private stopped = false;
+
+  constructor(
+    private readonly driver: SqlDriver,
+    options: AuditChainerOptions = {},
+  ) {
+    this.delayMs = options.delayMs ?? 20;
+    this.sweepMs = options.sweepMs ?? 1_000;
+    this.batchSize = options.batchSize ?? 500;
+    this.onError = options.onError ?? (() => undefined);
+  }
+
+  start(): void {
+    if (this.sweepTimer || this.stopped) return;
+    this.sweepTimer = setInterval(() => this.sweep(), this.sweepMs);
+    this.sweepTimer.unref();
+  }
+
+  /** A write staged an entry: seal it soon, together with whatever else arrives meanwhile. */
+  kick(): void {
+    if (this.stopped || this.kickTimer) return;
+    this.kickTimer = setTimeout(() => {
+      this.kickTimer = undefined;
+      void this.run();
+    }, this.delayMs);
+    this.kickTimer.unref();
+  }
+
+  /** Seals everything pending now; resolves when nothing this process can seal is left. */
+  async flush(): Promise<void> {
+    if (this.kickTimer) {
+      clearTimeout(this.kickTimer);
+      this.kickTimer = undefined;
     }
-    if (rows.length < pageSize) break;
+    await this.running;
+    await this.sealAll();
   }
-  const [head] = await driver.query<{ seq: string | number; hash: string }>(
-    'select seq, hash from audit_head where id = 1',
-  );
-  if (head && Number(head.seq) !== checked) {
-    return {
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.sweepTimer) clearInterval(this.sweepTimer);
+    this.sweepTimer = undefined;
+    await this.flush().catch(this.onError);
+  }
+
+  private async sweep(): Promise<void> {
+    if (this.running) return;
+    try {
+      const [row] = await this.driver.query<{ waiting: boolean }>(
+        'select exists (select 1 from audit_pending) as waiting',
+      );
+      if (row?.waiting) await this.run();
+    } catch (error) {
+      this.onError(error);
+    }
+  }
+
+  private run(): Promise<void> {
+    if (this.running) {
+      this.again = true;
+      return this.running;
+    }
+    this.running = (async () => {
+      try {
+        do {
+          this.again = false;
+          await this.sealAll();
+        } while (this.again);
+      } catch (error) {
+        this.onError(error);
+      } finally {
+        this.running = undefined;
+      }
+    })();
+    return this.running;
+  }
+
+  private async sealAll(): Promise<void> {
+    for (;;) {
+      const sealed = await sealPendingAudit(this.driver, this.batchSize);
+      if (sealed === undefined || sealed < this.batchSize) return;
+    }
+  }
+}
+
+export type AuditVerification =
+  | { ok: true; entries: number; head: string; pending: number }
+  | { ok: false; entries: number; brokenAt: number; reason: string; pending: number };
+
+interface SealedRow {
+  seq: string | number;
+  at: string;
+  actor: string;
+  action: string;
+  subject: string | null;
+  payload: Record<string, unknown>;
+  prev_hash: string;
+  hash: string;
+}
+
+/**
+ * Walks the sealed chain in pages from the first entry and names the first entry that does not fit. It reads one
+ * snapshot (repeatable read), so a chainer sealing meanwhile cannot look like tampering. Entries still pending are
+ * counted apart: they are not part of the chain yet.
+ */
+export function verifyAuditChain(driver: SqlDriver, pageSize = 2_000): Promise<AuditVerification> {
+  return driver.transaction(async (tx) => {
+    await tx.query('set transaction isolation level repeatable read');
+    const [head] = await tx.query<{ seq: string | number; hash: string }>(
+      'select seq, hash from audit_head where id = 1',
+    );
+    const [waiting] = await tx.query<{ n: string | number }>('select count(*) as n from audit_pending');
+    const pending = Number(waiting?.n ?? 0);
+    let expectedSeq = 1;
+    let prevHash = 'genesis';
+    let checked = 0;
+    const broken = (brokenAt: number, reason: string): AuditVerification => ({
       ok: false,
       entries: checked,
-      brokenAt: checked + 1,
-      reason: `the chain head says ${head.seq} entries but ${checked} follow each other (entries after ${checked} were deleted)`,
-    };
-  }
-  if (head && head.hash !== prevHash) {
-    return {
-      ok: false,
-      entries: checked,
-      brokenAt: checked,
-      reason: `the last entry ${checked} does not match the chain head`,
-    };
-  }
-  return { ok: true, entries: checked, head: prevHash };
+      brokenAt,
+      reason,
+      pending,
+    });
+    for (;;) {
+      const rows = await tx.query<SealedRow>('select * from audit_log where seq >= $1 order by seq limit $2', [
+        expectedSeq,
+        pageSize,
+      ]);
+      for (const row of rows) {
+        const seq = Number(row.seq);
+        if (seq !== expectedSeq) return broken(expectedSeq, `entry ${expectedSeq} is missing (next is ${seq})`);
+        if (row.prev_hash !== prevHash) {
+          return broken(seq, `entry ${seq} does not point at the hash of entry ${seq - 1}`);
+        }
+        const recomputed = hashAuditEntry({
+          seq,
+          at: row.at,
+          actor: row.actor,
+          action: row.action,
+          subject: row.subject,
+          payload: row.payload,
+          prevHash: row.prev_hash,
+        });
+        if (recomputed !== row.hash) {
+          return broken(seq, `entry ${seq} was changed after it was written (hash mismatch)`);
+        }
+        prevHash = row.hash;
+        expectedSeq = seq + 1;
+        checked++;
+      }
+      if (rows.length < pageSize) break;
+    }
+    const headSeq = Number(head?.seq ?? 0);
+    if (head && checked < headSeq) {
+      return broken(
+        checked + 1,
+        `the chain head says ${headSeq} entries but ${checked} follow each other (entries after ${checked} were deleted)`,
+      );
+    }
+    if (head && checked > headSeq) {
+      return broken(headSeq + 1, `entry ${headSeq + 1} was added after the chain head (${headSeq} entries)`);
+    }
+    if (head && head.hash !== prevHash) {
+      return broken(checked, `the last entry ${checked} does not match the chain head`);
+    }
+    return { ok: true, entries: checked, head: prevHash, pending };
+  });
 }

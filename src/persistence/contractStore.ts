@@ -17,47 +17,74 @@ interface DecisionRow {
   decided_at: Date | string;
 }
 
+interface RevisionDecisionRow extends DecisionRow {
+  decision: 'approve' | 'reject';
+}
+
+function decisionOutcome(
+  kind: DecisionOutcome['outcome'],
+  contract: Contract,
+  decisions: readonly RevisionDecisionRow[],
+): DecisionOutcome {
+  const approvals = decisions
+    .filter((d) => d.decision === 'approve')
+    .map((d) => ({ actorName: d.actor_name ?? d.actor_id, at: iso(d.decided_at) }));
+  const rejected = decisions.find((d) => d.decision === 'reject');
+  const result: DecisionOutcome = { outcome: kind, contract, approvals };
+  return rejected
+    ? {
+        ...result,
+        rejection: {
+          actorName: rejected.actor_name ?? rejected.actor_id,
+          at: iso(rejected.decided_at),
+          reason: rejected.reason ?? '',
+        },
+      }
+    : result;
+}
+
 const iso = (value: Date | string) => (value instanceof Date ? value : new Date(value)).toISOString();
 
 export class SqlContractStore implements ChatStore {
-  constructor(private readonly db: SqlDriver) {}
+  /** `auditStaged` is told after every committed audit entry (the chainer seals it soon after). */
+  constructor(
+    private readonly db: SqlDriver,
+    private readonly auditStaged: () => void = () => undefined,
+  ) {}
 
+  /**
+   * One statement: the revision row and its contract row (created for the first revision, moved by a compare-and-set
+   * on `latest_revision` for a later one, so two concurrent amendments of one revision cannot both land) commit
+   * together without a transaction's extra round trips.
+   */
   async saveRevision(contract: Contract, actor: ChatActor): Promise<void> {
-    const now = new Date();
-    await this.db.transaction(async (tx) => {
-      if (contract.revision === 1) {
-        const inserted = await tx.execute(
-          `insert into contracts (id, service_name, deployment_id, latest_revision, state, requester_id, created_at, updated_at)
-           values ($1, $2, $3, 1, $4, $5, $6, $6) on conflict (id) do nothing`,
-          [
-            contract.id,
-            contract.deployment.serviceName,
-            contract.deployment.deploymentId,
-            contract.state,
-            actor.id,
-            now,
-          ],
-        );
-        if (inserted === 0) throw new StoreError('store_conflict', `contract ${contract.id} already exists`);
-      } else {
-        // Compare-and-set: a revision builds on the one before it, so two concurrent amendments cannot both land.
-        const moved = await tx.execute(
-          `update contracts set latest_revision = $2, state = $3, updated_at = $4 where id = $1 and latest_revision = $5`,
-          [contract.id, contract.revision, contract.state, now, contract.revision - 1],
-        );
-        if (moved === 0) {
-          throw new StoreError(
-            'store_conflict',
-            `revision ${contract.revision} of ${contract.id} does not follow the latest revision`,
-          );
-        }
-      }
-      await tx.query(
-        `insert into contract_revisions (contract_id, revision, content_hash, state, document, created_by, created_at)
-         values ($1, $2, $3, $4, $5, $6, $7)`,
-        [contract.id, contract.revision, contract.contentHash, contract.state, JSON.stringify(contract), actor.id, now],
-      );
-    });
+    const first = contract.revision === 1;
+    const contractRow = first
+      ? `insert into contracts (id, service_name, deployment_id, latest_revision, state, requester_id, created_at, updated_at)
+         values ($1, $8, $9, $2, $3, $6, $4, $4) on conflict (id) do nothing returning id`
+      : 'update contracts set latest_revision = $2, state = $3, updated_at = $4 where id = $1 and latest_revision = $8 returning id';
+    const stored = await this.db.query(
+      `with contract as (${contractRow})
+       insert into contract_revisions (contract_id, revision, content_hash, state, document, created_by, created_at)
+       select id, $2::integer, $5::text, $3::text, $7::jsonb, $6::text, $4::timestamptz from contract returning 1`,
+      [
+        contract.id,
+        contract.revision,
+        contract.state,
+        new Date(),
+        contract.contentHash,
+        actor.id,
+        JSON.stringify(contract),
+        ...(first ? [contract.deployment.serviceName, contract.deployment.deploymentId] : [contract.revision - 1]),
+      ],
+    );
+    if (stored.length > 0) return;
+    throw new StoreError(
+      'store_conflict',
+      first
+        ? `contract ${contract.id} already exists`
+        : `revision ${contract.revision} of ${contract.id} does not follow the latest revision`,
+    );
   }
 
   async getContract(contractId: string): Promise<Contract | undefined> {
@@ -99,34 +126,78 @@ export class SqlContractStore implements ChatStore {
     return row?.document;
   }
 
+  /**
+   * Three statements: lock the contract row; read its latest revision with that revision's decisions; write the
+   * decision together with its staged audit entry and, when it completes a quorum or rejects, the new state. The read
+   * comes after the lock on purpose: in PostgreSQL's read committed a statement's snapshot is taken before it waits
+   * for a row lock, so reading the decisions in the locking statement could miss an approval that committed while it
+   * waited.
+   */
   async recordDecision(input: RecordDecisionInput): Promise<DecisionOutcome> {
-    return this.db.transaction(async (tx) => {
-      const [row] = await tx.query<{ latest_revision: number; state: ContractState; requester_id: string | null }>(
+    const result = await this.db.transaction(async (tx) => {
+      const [locked] = await tx.query<{ latest_revision: number; state: ContractState; requester_id: string | null }>(
         'select latest_revision, state, requester_id from contracts where id = $1 for update',
         [input.contractId],
       );
-      if (!row) throw new StoreError('store_not_found', `no contract ${input.contractId}`);
-      const current = await this.latest(tx, input.contractId);
-      const outcome = async (kind: DecisionOutcome['outcome'], contract: Contract): Promise<DecisionOutcome> => {
-        const result: DecisionOutcome = {
-          outcome: kind,
-          contract,
-          approvals: await this.approvalsIn(tx, input.contractId, contract.revision),
-        };
-        const rejection = await this.rejectionIn(tx, input.contractId, contract.revision);
-        return rejection ? { ...result, rejection } : result;
-      };
-      const [seen] = await tx.query('select 1 from decisions where idempotency_key = $1', [input.idempotencyKey]);
-      if (seen) return outcome('duplicate', current);
-      if (input.revision !== row.latest_revision) return outcome('stale_revision', current);
-      if (row.state !== 'negotiating' && row.state !== 'draft') return outcome('not_open', current);
-      if (input.decision === 'approve' && current.terms.excludeAuthor && row.requester_id === input.actor.id) {
+      if (!locked) throw new StoreError('store_not_found', `no contract ${input.contractId}`);
+      const [latest] = await tx.query<{ document: Contract; seen: boolean; decisions: RevisionDecisionRow[] }>(
+        `select r.document,
+           exists (select 1 from decisions where idempotency_key = $3) as seen,
+           coalesce((select json_agg(json_build_object('decision', d.decision, 'actor_id', d.actor_id,
+               'actor_name', d.actor_name, 'reason', d.reason, 'decided_at', d.decided_at) order by d.id)
+             from decisions d where d.contract_id = $1 and d.revision = $2), '[]'::json) as decisions
+         from contract_revisions r where r.contract_id = $1 and r.revision = $2`,
+        [input.contractId, locked.latest_revision, input.idempotencyKey],
+      );
+      if (!latest)
+        throw new StoreError('store_not_found', `no revision ${locked.latest_revision} of ${input.contractId}`);
+      const current = latest.document;
+      const decisions = latest.decisions;
+      const outcome = (kind: DecisionOutcome['outcome'], contract: Contract): DecisionOutcome =>
+        decisionOutcome(kind, contract, decisions);
+
+      if (latest.seen) return outcome('duplicate', current);
+      if (input.revision !== locked.latest_revision) return outcome('stale_revision', current);
+      if (locked.state !== 'negotiating' && locked.state !== 'draft') return outcome('not_open', current);
+      if (input.decision === 'approve' && current.terms.excludeAuthor && locked.requester_id === input.actor.id) {
         return outcome('self_approval', current);
       }
-      const inserted = await tx.execute(
-        `insert into decisions (contract_id, revision, decision, actor_id, actor_name, surface, reason, idempotency_key, decided_at)
-         values ($1, $2, $3, $4, $5, $6, $7, $8, $9)
-         on conflict (contract_id, revision, actor_id, decision) do nothing`,
+      // Counted as if this decision lands; nothing below is written when it does not (a concurrent twin won).
+      const approvalsAfter =
+        decisions.filter((d) => d.decision === 'approve').length + (input.decision === 'approve' ? 1 : 0);
+      let next: ContractState = locked.state;
+      if (input.decision === 'reject') next = transition(locked.state, 'reject');
+      else if (approvalsAfter >= current.terms.approvalsRequired) next = transition(locked.state, 'approve');
+      const auditPayload = {
+        revision: input.revision,
+        ...(input.actor.displayName ? { actorName: input.actor.displayName } : {}),
+        ...(input.reason ? { reason: input.reason } : {}),
+        data: {
+          approvals: approvalsAfter,
+          required: current.terms.approvalsRequired,
+          state: next,
+          ...(input.via ? { via: input.via } : {}),
+        },
+      };
+      // One statement: the decision, its staged audit entry and, when it completes a quorum or rejects, the state.
+      const [written] = await tx.query<{ inserted: number }>(
+        `with decided as (
+           insert into decisions (contract_id, revision, decision, actor_id, actor_name, surface, reason, idempotency_key, decided_at)
+           values ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+           on conflict (contract_id, revision, actor_id, decision) do nothing
+           returning id
+         ), staged as (
+           insert into audit_pending (at, actor, action, subject, payload)
+           select $10::text, $11::text, $12::text, $1::text, $13::jsonb from decided
+         ), moved as (
+           update contracts set state = $14, updated_at = $9
+           where id = $1 and state <> $14 and exists (select 1 from decided)
+           returning id
+         ), revised as (
+           update contract_revisions set state = $14, document = jsonb_set(document, '{state}', to_jsonb($14::text))
+           where contract_id = $1 and revision = $2 and exists (select 1 from moved)
+         )
+         select count(*)::int as inserted from decided`,
         [
           input.contractId,
           input.revision,
@@ -137,36 +208,26 @@ export class SqlContractStore implements ChatStore {
           input.reason ?? null,
           input.idempotencyKey,
           input.at,
+          input.at.toISOString(),
+          `${input.actor.surface}:${input.actor.id}`,
+          input.decision === 'approve' ? 'decision.approved' : 'decision.rejected',
+          JSON.stringify(auditPayload),
+          next,
         ],
       );
-      if (inserted === 0) return outcome('duplicate', current);
-      let next: ContractState = row.state;
-      if (input.decision === 'reject') next = transition(row.state, 'reject');
-      else {
-        const approvals = await this.approvalsIn(tx, input.contractId, input.revision);
-        if (approvals.length >= current.terms.approvalsRequired) next = transition(row.state, 'approve');
-      }
-      if (next !== row.state) await this.setState(tx, input.contractId, input.revision, next);
-      const recorded = await outcome('recorded', { ...current, state: next });
-      await appendAudit(tx, {
-        at: input.at,
-        actor: `${input.actor.surface}:${input.actor.id}`,
-        action: input.decision === 'approve' ? 'decision.approved' : 'decision.rejected',
-        subject: input.contractId,
-        payload: {
-          revision: input.revision,
-          ...(input.actor.displayName ? { actorName: input.actor.displayName } : {}),
-          ...(input.reason ? { reason: input.reason } : {}),
-          data: {
-            approvals: recorded.approvals.length,
-            required: current.terms.approvalsRequired,
-            state: next,
-            ...(input.via ? { via: input.via } : {}),
-          },
-        },
+      if (!written || Number(written.inserted) === 0) return outcome('duplicate', current);
+      // The row lock keeps every other decision on this contract out, so the list plus this one is the whole list.
+      decisions.push({
+        decision: input.decision,
+        actor_id: input.actor.id,
+        actor_name: input.actor.displayName ?? null,
+        reason: input.reason ?? null,
+        decided_at: input.at,
       });
-      return recorded;
+      return outcome('recorded', { ...current, state: next });
     });
+    if (result.outcome === 'recorded') this.auditStaged();
+    return result;
   }
 
   /** Moves a contract's state when it is still `expected` (rollout start and end); false when it moved already. */
@@ -183,22 +244,12 @@ export class SqlContractStore implements ChatStore {
   }
 
   private async setState(tx: SqlExecutor, contractId: string, revision: number, state: ContractState): Promise<void> {
-    await tx.query('update contracts set state = $2, updated_at = $3 where id = $1', [contractId, state, new Date()]);
     await tx.query(
-      `update contract_revisions set state = $3, document = jsonb_set(document, '{state}', to_jsonb($3::text))
-       where contract_id = $1 and revision = $2`,
-      [contractId, revision, state],
+      `with moved as (update contracts set state = $3, updated_at = $4 where id = $1 returning id)
+       update contract_revisions set state = $3, document = jsonb_set(document, '{state}', to_jsonb($3::text))
+       where contract_id = $1 and revision = $2 and exists (select 1 from moved)`,
+      [contractId, revision, state, new Date()],
     );
-  }
-
-  private async latest(tx: SqlExecutor, contractId: string): Promise<Contract> {
-    const [row] = await tx.query<{ document: Contract }>(
-      `select r.document from contracts c join contract_revisions r on r.contract_id = c.id and r.revision = c.latest_revision
-       where c.id = $1`,
-      [contractId],
-    );
-    if (!row) throw new StoreError('store_not_found', `no contract ${contractId}`);
-    return row.document;
   }
 
   private async approvalsIn(tx: SqlExecutor, contractId: string, revision: number): Promise<ApprovalEntry[]> {
@@ -259,25 +310,30 @@ export class SqlContractStore implements ChatStore {
   }
 
   async audit(entry: AuditEntry): Promise<void> {
-    await this.db.transaction((tx) =>
-      appendAudit(tx, {
-        at: entry.at,
-        actor: entry.actor ? `${entry.actor.surface}:${entry.actor.id}` : 'system',
-        action: entry.type,
-        ...(entry.contractId ? { subject: entry.contractId } : {}),
-        payload: {
-          ...(entry.revision !== undefined ? { revision: entry.revision } : {}),
-          ...(entry.actor?.displayName ? { actorName: entry.actor.displayName } : {}),
-          ...(entry.reason ? { reason: entry.reason } : {}),
-          ...(entry.data ? { data: entry.data } : {}),
-        },
-      }),
-    );
+    await appendAudit(this.db, {
+      at: entry.at,
+      actor: entry.actor ? `${entry.actor.surface}:${entry.actor.id}` : 'system',
+      action: entry.type,
+      ...(entry.contractId ? { subject: entry.contractId } : {}),
+      payload: {
+        ...(entry.revision !== undefined ? { revision: entry.revision } : {}),
+        ...(entry.actor?.displayName ? { actorName: entry.actor.displayName } : {}),
+        ...(entry.reason ? { reason: entry.reason } : {}),
+        ...(entry.data ? { data: entry.data } : {}),
+      },
+    });
+    this.auditStaged();
   }
 
   async recentAudit(contractId: string, limit: number): Promise<AuditEntry[]> {
     const rows = await this.db.query<{ at: string; actor: string; action: string; payload: Record<string, unknown> }>(
-      'select at, actor, action, payload from audit_log where subject = $1 order by seq desc limit $2',
+      `select at, actor, action, payload from (
+         (select at, actor, action, payload, 1 as sealed, seq as ord from audit_log
+          where subject = $1 order by seq desc limit $2)
+         union all
+         (select at, actor, action, payload, 0 as sealed, id as ord from audit_pending
+          where subject = $1 order by id desc limit $2)
+       ) entries order by sealed, ord desc limit $2`,
       [contractId, limit],
     );
     return rows.map((row) => {

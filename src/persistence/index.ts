@@ -4,7 +4,7 @@
  */
 import type { Storage } from 'botbuilder';
 import { SqlAnnouncementLedger, SqlProtectionCallbackStore } from './announcements.js';
-import { type AuditVerification, verifyAuditChain } from './auditLog.js';
+import { AuditChainer, type AuditVerification, verifyAuditChain } from './auditLog.js';
 import { SqlBotStorage } from './botStorage.js';
 import { SqlContractStore } from './contractStore.js';
 import { type DriverOptions, openDriver, type SqlDriver } from './driver.js';
@@ -21,9 +21,14 @@ export class PersistentStore extends SqlContractStore {
   readonly rollouts: SqlRolloutRepository;
   readonly announcements: SqlAnnouncementLedger;
   readonly protectionCallbacks: SqlProtectionCallbackStore;
+  private readonly auditChainer: AuditChainer;
 
-  constructor(readonly driver: SqlDriver) {
-    super(driver);
+  constructor(
+    readonly driver: SqlDriver,
+    auditChainer = new AuditChainer(driver),
+  ) {
+    super(driver, () => auditChainer.kick());
+    this.auditChainer = auditChainer;
     this.botStorage = new SqlBotStorage(driver);
     this.turnLog = new SqlTurnLog(driver);
     this.rollouts = new SqlRolloutRepository(driver);
@@ -35,8 +40,15 @@ export class PersistentStore extends SqlContractStore {
     return this.driver.kind;
   }
 
-  verifyAudit(): Promise<AuditVerification> {
+  /** Seals what this process has pending, then walks the chain. */
+  async verifyAudit(): Promise<AuditVerification> {
+    await this.auditChainer.flush();
     return verifyAuditChain(this.driver);
+  }
+
+  /** Seals every pending audit entry now (they are otherwise sealed within a few tens of milliseconds). */
+  sealAudit(): Promise<void> {
+    return this.auditChainer.flush();
   }
 
   async health(): Promise<{ ok: boolean; detail?: string }> {
@@ -48,18 +60,31 @@ export class PersistentStore extends SqlContractStore {
     }
   }
 
-  close(): Promise<void> {
-    return this.driver.close();
+  async close(): Promise<void> {
+    try {
+      await this.auditChainer.stop();
+    } finally {
+      await this.driver.close();
+    }
   }
 }
 
-export async function openPersistentStore(options: DriverOptions): Promise<PersistentStore> {
+export interface PersistentStoreOptions extends DriverOptions {
+  /** Told when sealing the audit chain fails (it is retried on the next write and sweep). */
+  onAuditError?: (error: unknown) => void;
+}
+
+export async function openPersistentStore(options: PersistentStoreOptions): Promise<PersistentStore> {
   const driver = await openDriver(options);
+  const chainer = new AuditChainer(driver, options.onAuditError ? { onError: options.onAuditError } : {});
   try {
     await migrate(driver);
+    // Entries a crash left pending are sealed before anything new is written.
+    await chainer.flush();
   } catch (error) {
     await driver.close().catch(() => undefined);
     throw error;
   }
-  return new PersistentStore(driver);
+  chainer.start();
+  return new PersistentStore(driver, chainer);
 }

@@ -161,6 +161,21 @@ export const MIGRATIONS: { version: number; name: string; sql: string }[] = [
       );
     `,
   },
+  {
+    version: 3,
+    name: 'audit entries staged with their transaction, chained in batches',
+    sql: `
+      create table audit_pending (
+        id bigserial primary key,
+        at text not null,
+        actor text not null,
+        action text not null,
+        subject text,
+        payload jsonb not null
+      );
+      create index audit_log_subject on audit_log (subject, seq desc)
+    `,
+  },
 ];
 
 export async function migrate(driver: SqlDriver): Promise<number[]> {

@@ -66,6 +66,7 @@ describe.each(LOCATIONS)('crash safety on $name', ({ make }) => {
       ok: true,
       entries: result.verifyAfterCrash.entries + 1,
       head: expect.any(String),
+      pending: 0,
     });
   }, 180_000);
 });

@@ -171,10 +171,48 @@ describe.each(BACKENDS)('store on $name', (backend) => {
 
     it('notices a deleted entry in the middle and at the end', async () => {
       for (let i = 0; i < 4; i++) await store.audit({ type: 'x', at: new Date() });
+      await store.sealAudit();
       await store.driver.query('delete from audit_log where seq = 4');
       expect(await store.verifyAudit()).toMatchObject({ ok: false, brokenAt: 4 });
       await store.driver.query('delete from audit_log where seq = 2');
       expect(await store.verifyAudit()).toMatchObject({ ok: false, brokenAt: 2 });
+    });
+
+    it('names an entry forged after the chain head', async () => {
+      for (let i = 0; i < 3; i++) await store.audit({ type: 'x', at: new Date() });
+      await store.sealAudit();
+      await store.driver.query(
+        `insert into audit_log (seq, at, actor, action, subject, payload, prev_hash, hash)
+         select 4, at, actor, action, subject, payload, hash, hash from audit_log where seq = 3`,
+      );
+      expect(await store.verifyAudit()).toMatchObject({ ok: false, brokenAt: 4 });
+    });
+
+    it('stages entries with their transaction and chains them shortly after, in order', async () => {
+      for (let i = 0; i < 3; i++) {
+        await store.audit({ type: 'decision.approved', contractId: 'ctr-9', actor: sre(i), at: new Date() });
+      }
+      // Staged entries are already visible to readers, newest first, before the chainer has run.
+      expect((await store.recentAudit('ctr-9', 5)).map((e) => e.actor?.id)).toEqual(['sre-2', 'sre-1', 'sre-0']);
+      await expect.poll(async () => (await store.driver.query('select 1 from audit_pending')).length).toBe(0);
+      const sealed = await store.driver.query<{ seq: string; payload: { actorName: string } }>(
+        'select seq, payload from audit_log order by seq',
+      );
+      expect(sealed.map((r) => r.payload.actorName)).toEqual(['SRE 0', 'SRE 1', 'SRE 2']);
+      await store.audit({ type: 'decision.approved', contractId: 'ctr-9', actor: sre(3), at: new Date() });
+      // One sealed and one pending entry read as one list.
+      expect((await store.recentAudit('ctr-9', 2)).map((e) => e.actor?.id)).toEqual(['sre-3', 'sre-2']);
+      expect(await store.verifyAudit()).toMatchObject({ ok: true, entries: 4, pending: 0 });
+    });
+
+    it('records a decision and its audit entry in one transaction, chained once sealed', async () => {
+      const c = contract('ctr-audited');
+      await store.saveRevision(c, author);
+      expect((await store.recordDecision(decision(c, sre(1), 'approve'))).outcome).toBe('recorded');
+      expect((await store.recordDecision(decision(c, sre(1), 'approve'))).outcome).toBe('duplicate');
+      const [entry] = await store.recentAudit('ctr-audited', 5);
+      expect(entry).toMatchObject({ type: 'decision.approved', revision: 1, data: { approvals: 1 } });
+      expect(await store.verifyAudit()).toMatchObject({ ok: true, entries: 1, pending: 0 });
     });
   });
 
