@@ -7,9 +7,10 @@ import { openPersistentStore, type PersistentStore } from '../persistence/index.
 export async function openAppStore(config: AppConfig, logger: Logger): Promise<PersistentStore> {
   const onAuditError = (error: unknown) =>
     logger.error({ err: error }, 'sealing the audit chain failed; pending entries are retried on the next write');
+  const onMaintenanceError = (error: unknown) => logger.warn({ err: error }, 'vacuuming the embedded store failed');
   const store = config.databaseUrl
     ? await openPersistentStore({ databaseUrl: config.databaseUrl, onAuditError })
-    : await openPersistentStore({ dataDir: join(config.dataDir, 'pglite'), onAuditError });
+    : await openPersistentStore({ dataDir: join(config.dataDir, 'pglite'), onAuditError, onMaintenanceError });
   logger.info(
     { store: store.kind },
     store.kind === 'postgres' ? 'store: PostgreSQL' : `store: PGlite in ${join(config.dataDir, 'pglite')}`,

@@ -9,6 +9,7 @@ import { SqlBotStorage } from './botStorage.js';
 import { SqlContractStore } from './contractStore.js';
 import { type DriverOptions, openDriver, type SqlDriver } from './driver.js';
 import { migrate } from './migrations.js';
+import { PgliteVacuum } from './pgliteVacuum.js';
 import { SqlRolloutRepository } from './rolloutRepository.js';
 import { SqlTurnLog } from './turnLog.js';
 
@@ -26,6 +27,7 @@ export class PersistentStore extends SqlContractStore {
   constructor(
     readonly driver: SqlDriver,
     auditChainer = new AuditChainer(driver),
+    private readonly vacuum?: PgliteVacuum,
   ) {
     super(driver, () => auditChainer.kick());
     this.auditChainer = auditChainer;
@@ -62,6 +64,7 @@ export class PersistentStore extends SqlContractStore {
 
   async close(): Promise<void> {
     try {
+      await this.vacuum?.stop();
       await this.auditChainer.stop();
     } finally {
       await this.driver.close();
@@ -72,19 +75,31 @@ export class PersistentStore extends SqlContractStore {
 export interface PersistentStoreOptions extends DriverOptions {
   /** Told when sealing the audit chain fails (it is retried on the next write and sweep). */
   onAuditError?: (error: unknown) => void;
+  /** PGlite only: how often the rewritten tables are vacuumed (default 10 minutes). */
+  vacuumEveryMs?: number;
+  onMaintenanceError?: (error: unknown) => void;
 }
 
 export async function openPersistentStore(options: PersistentStoreOptions): Promise<PersistentStore> {
   const driver = await openDriver(options);
   const chainer = new AuditChainer(driver, options.onAuditError ? { onError: options.onAuditError } : {});
+  const vacuum =
+    driver.kind === 'pglite'
+      ? new PgliteVacuum(driver, {
+          ...(options.vacuumEveryMs !== undefined ? { everyMs: options.vacuumEveryMs } : {}),
+          ...(options.onMaintenanceError ? { onError: options.onMaintenanceError } : {}),
+        })
+      : undefined;
   try {
     await migrate(driver);
     // Entries a crash left pending are sealed before anything new is written.
     await chainer.flush();
+    await vacuum?.vacuumNow();
   } catch (error) {
     await driver.close().catch(() => undefined);
     throw error;
   }
   chainer.start();
-  return new PersistentStore(driver, chainer);
+  vacuum?.start();
+  return new PersistentStore(driver, chainer, vacuum);
 }
