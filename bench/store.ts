@@ -16,7 +16,8 @@
  * all on one shared row (what a lock every decision holds until it commits allows: the audit chain head did that
  * before entries were staged) and once on a row each (what the server's group commit allows).
  *
- * Goals: ≥ 1,000 decisions/s on PostgreSQL, ≥ 300/s on PGlite; claim p99 < 20 ms.
+ * Goals: ≥ 1,000 decisions/s on PostgreSQL (the parallel, spread row: one caller at a time measures commit latency),
+ * ≥ 300/s on PGlite (one connection: sequential and in flight); claim p99 < 20 ms.
  * Env: BENCH_DECISIONS (3000), BENCH_CONCURRENCY (16), BENCH_ROLLOUTS (1000), BENCH_PG=0 to skip PostgreSQL.
  */
 import { randomBytes } from 'node:crypto';
@@ -233,7 +234,8 @@ async function benchBackend(backend: 'pglite' | 'postgres', store: PersistentSto
       concurrency: 1,
       count: Math.min(DECISIONS, backend === 'pglite' ? 1500 : 500),
       order: 'spread',
-      goal: true,
+      // One decision at a time on PostgreSQL measures commit latency, not throughput: the goal is the parallel row.
+      goal: backend === 'pglite',
     },
     { label: `${parallel}, spread`, concurrency: CONCURRENCY, count: DECISIONS, order: 'spread', goal: true },
     { label: `${parallel}, contended`, concurrency: CONCURRENCY, count: DECISIONS, order: 'contended', goal: false },
