@@ -9,11 +9,17 @@
  *
  * Goals (issue 4): message→card p99 < 300 ms, click→response p99 < 150 ms, RSS < 300 MB.
  * The data directory is initialised by a first boot (reported apart: initdb is a one-off peak), then measured.
- * Env: BENCH_CONVERSATIONS (50), BENCH_ROUNDS (4), BENCH_WARMUP (10), BENCH_DATABASE_URL (PostgreSQL instead of PGlite).
+ * Warm-up: BENCH_WARMUP conversations one at a time, then BENCH_WARMUP_ROUNDS concurrent rounds (the first bursts
+ * after start run while V8 is still compiling the hot paths and the connection pools fill; they are printed, not
+ * counted). Peak RSS covers the server's whole life, warm-up included.
+ * Env: BENCH_CONVERSATIONS (50), BENCH_ROUNDS (4), BENCH_WARMUP (10), BENCH_WARMUP_ROUNDS (2),
+ * BENCH_DATABASE_URL (PostgreSQL instead of PGlite),
+ * BENCH_CPU_PROF (a directory: the server runs under `node --cpu-prof` and writes its profiles there),
+ * BENCH_SERVER_FLAGS (more Node options for the server, e.g. V8 heap sizes).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   actionActivity,
@@ -28,6 +34,7 @@ import {
 const CONVERSATIONS = Number(process.env.BENCH_CONVERSATIONS ?? 50);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 4);
 const WARMUP = Number(process.env.BENCH_WARMUP ?? 10);
+const WARMUP_ROUNDS = Number(process.env.BENCH_WARMUP_ROUNDS ?? 2);
 const APPROVER = {
   id: '29:bench-approver',
   name: 'Bench Approver',
@@ -42,7 +49,9 @@ interface Server {
 }
 
 async function startServer(dataDir: string): Promise<Server> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+  const profile = process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [];
+  const flags = (process.env.BENCH_SERVER_FLAGS ?? '').split(/\s+/).filter(Boolean);
+  const child = spawn(process.execPath, [...profile, ...flags, '--import', 'tsx', 'src/main.ts'], {
     env: {
       ...process.env,
       PORT: '0',
@@ -96,11 +105,14 @@ function rssOf(pid: number): { rss: number; hwm: number } | undefined {
   }
 }
 
-async function conversation(
-  server: Server,
-  connector: FakeConnector,
-  n: number,
-): Promise<{ card: number; click: number }> {
+interface Posted {
+  thread: ConversationSpec;
+  cardId: string;
+  approve: Record<string, unknown>;
+}
+
+/** Sends `assess` and waits for the card at the connector; returns the message→card time. */
+async function assess(server: Server, connector: FakeConnector, n: number): Promise<{ ms: number; posted: Posted }> {
   const thread: ConversationSpec = { id: `19:bench${n}@thread.tacv2;messageid=root${n}`, type: 'channel' };
   const text = `assess service=checkout version=2.${n}.0 files=src/api/cart.ts:80,src/ui/button.tsx:12 rollback=true`;
   const message = messageActivity(connector.serviceUrl, thread, DEVELOPER, text);
@@ -109,29 +121,136 @@ async function conversation(
   const response = await sendToBot(server.url, message);
   if (response.status !== 200) throw new Error(`assess answered ${response.status}: ${response.text}`);
   const posted = await arrived;
-  const card = posted.at - sent;
-
   const approve = (
     cardOf(posted.body)?.actions as { verb?: string; data?: Record<string, unknown> }[] | undefined
   )?.find((a) => a.verb === 'contract.approve');
   if (!approve?.data) throw new Error('the card has no Approve button');
+  return { ms: posted.at - sent, posted: { thread, cardId: posted.id, approve: approve.data } };
+}
+
+/** Clicks Approve and waits for the invoke response (the updated card); returns the click→response time. */
+async function approve(server: Server, connector: FakeConnector, posted: Posted): Promise<number> {
   const clickedAt = performance.now();
   const clicked = await sendToBot(
     server.url,
-    actionActivity(connector.serviceUrl, thread, APPROVER, posted.id, 'contract.approve', approve.data),
+    actionActivity(connector.serviceUrl, posted.thread, APPROVER, posted.cardId, 'contract.approve', posted.approve),
   );
-  const click = performance.now() - clickedAt;
+  const ms = performance.now() - clickedAt;
   const body = clicked.body as { type?: string; value?: unknown } | undefined;
   if (clicked.status !== 200 || !JSON.stringify(body?.value ?? '').includes('Approved by')) {
     throw new Error(`Approve answered ${clicked.status}: ${clicked.text.slice(0, 200)}`);
   }
-  return { card, click };
+  return ms;
+}
+
+async function conversation(
+  server: Server,
+  connector: FakeConnector,
+  n: number,
+): Promise<{ card: number; click: number }> {
+  const { ms: card, posted } = await assess(server, connector, n);
+  return { card, click: await approve(server, connector, posted) };
+}
+
+/** The server's /metrics samples (name with labels → value). */
+async function scrape(server: Server): Promise<Map<string, number>> {
+  const text = await (await fetch(`${server.url}/metrics`)).text();
+  const samples = new Map<string, number>();
+  for (const line of text.split('\n')) {
+    if (line === '' || line.startsWith('#')) continue;
+    const at = line.lastIndexOf(' ');
+    samples.set(line.slice(0, at), Number(line.slice(at + 1)));
+  }
+  return samples;
+}
+
+/** What the server has done so far: store statements and transactions, and CPU time. */
+interface Work {
+  statements: number;
+  transactions: number;
+  cpuMs: number;
+}
+
+async function workDone(server: Server): Promise<Work> {
+  const m = await scrape(server);
+  return {
+    statements: m.get('chaos_store_statements_total') ?? Number.NaN,
+    transactions: m.get('chaos_store_transactions_total') ?? Number.NaN,
+    cpuMs: (m.get('chaos_process_cpu_seconds_total') ?? Number.NaN) * 1000,
+  };
+}
+
+function minus(a: Work, b: Work): Work {
+  return {
+    statements: a.statements - b.statements,
+    transactions: a.transactions - b.transactions,
+    cpuMs: a.cpuMs - b.cpuMs,
+  };
+}
+
+const POLL_MS = 40;
+
+/** Waits until the store counters stop moving (a turn's background work: card edit, audit sealing). */
+async function settled(server: Server): Promise<Work> {
+  let last = await workDone(server);
+  for (let quiet = 0; quiet < 3; ) {
+    await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+    const now = await workDone(server);
+    // Object.is: a server without the counters (NaN) settles at once.
+    quiet =
+      Object.is(now.statements, last.statements) && Object.is(now.transactions, last.transactions) ? quiet + 1 : 0;
+    last = now;
+  }
+  return last;
+}
+
+interface StoreWork {
+  statements: number;
+  transactions: number;
+}
+
+/**
+ * Store statements and transactions per assess turn and per Approve click, one conversation at a time, each counted
+ * until the turn's background work (card edit, audit sealing) has settled. The median of the samples: the rollout
+ * worker's once-a-second poll (two statements) lands in a few of them.
+ */
+async function storeWorkPerTurn(
+  server: Server,
+  connector: FakeConnector,
+  samples: number,
+): Promise<{ assess: StoreWork; click: StoreWork }> {
+  const assessed: Work[] = [];
+  const clicked: Work[] = [];
+  let before = await settled(server);
+  for (let i = 0; i < samples; i++) {
+    const { posted } = await assess(server, connector, 200_000 + i);
+    const afterAssess = await settled(server);
+    assessed.push(minus(afterAssess, before));
+    const edited = connector.waitFor((a) => a.method === 'PUT' && a.activityId === posted.cardId, 10_000);
+    await approve(server, connector, posted);
+    await edited;
+    before = await settled(server);
+    clicked.push(minus(before, afterAssess));
+  }
+  const median = (values: number[]) => values.sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? Number.NaN;
+  const summary = (work: Work[]) => ({
+    statements: median(work.map((w) => w.statements)),
+    transactions: median(work.map((w) => w.transactions)),
+  });
+  return { assess: summary(assessed), click: summary(clicked) };
 }
 
 function percentile(sorted: number[], p: number): number {
   if (sorted.length === 0) return Number.NaN;
   const index = Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1);
   return sorted[Math.max(0, index)] as number;
+}
+
+function roundSummary(results: { card: number; click: number }[]): string {
+  const cards = results.map((r) => r.card).sort((a, b) => a - b);
+  const clicks = results.map((r) => r.click).sort((a, b) => a - b);
+  const ms = (n: number) => `${n.toFixed(0)} ms`;
+  return `message→card p50 ${ms(percentile(cards, 50))} max ${ms(cards.at(-1) ?? Number.NaN)}, click→response p50 ${ms(percentile(clicks, 50))} max ${ms(clicks.at(-1) ?? Number.NaN)}`;
 }
 
 function fmt(ms: number): string {
@@ -154,19 +273,29 @@ async function main(): Promise<void> {
   }, 20);
   try {
     for (let i = 0; i < WARMUP; i++) await conversation(server, connector, 100_000 + i);
+    const perTurn = await storeWorkPerTurn(server, connector, 9);
+    const burst = (first: number) =>
+      Promise.all(Array.from({ length: CONVERSATIONS }, (_, i) => conversation(server, connector, first + i)));
+    for (let round = 0; round < WARMUP_ROUNDS; round++) {
+      console.log(
+        `warm-up burst ${round + 1} (not counted): ${roundSummary(await burst(300_000 + round * CONVERSATIONS))}`,
+      );
+    }
+    const workBefore = await settled(server);
     const cards: number[] = [];
     const clicks: number[] = [];
     const started = performance.now();
     for (let round = 0; round < ROUNDS; round++) {
-      const results = await Promise.all(
-        Array.from({ length: CONVERSATIONS }, (_, i) => conversation(server, connector, round * CONVERSATIONS + i)),
-      );
+      const results = await burst(round * CONVERSATIONS);
+      console.log(`round ${round + 1}: ${roundSummary(results)}`);
       for (const r of results) {
         cards.push(r.card);
         clicks.push(r.click);
       }
     }
     const elapsed = (performance.now() - started) / 1000;
+    const workAfter = await settled(server);
+    const runtime = await scrape(server);
     cards.sort((a, b) => a - b);
     clicks.sort((a, b) => a - b);
     const memory = rssOf(pid);
@@ -178,12 +307,27 @@ async function main(): Promise<void> {
       ['click→response', fmt(percentile(clicks, 50)), fmt(percentile(clicks, 99)), 'p99 < 150 ms'],
     ];
     console.log(
-      `Teams bot: ${CONVERSATIONS} concurrent conversations × ${ROUNDS} rounds = ${cards.length} assess + Approve (after ${WARMUP} warm-up), ${elapsed.toFixed(1)} s`,
+      `Teams bot: ${CONVERSATIONS} concurrent conversations × ${ROUNDS} rounds = ${cards.length} assess + Approve (after ${WARMUP} one at a time and ${WARMUP_ROUNDS} concurrent warm-up rounds), ${elapsed.toFixed(1)} s, load average ${loadavg()
+        .map((l) => l.toFixed(2))
+        .join(' ')}`,
     );
     console.log(`${'metric'.padEnd(16)} ${'p50'.padStart(10)} ${'p99'.padStart(10)}  goal`);
     for (const [name, p50, p99, goal] of rows)
       console.log(`${name.padEnd(16)} ${p50.padStart(10)} ${p99.padStart(10)}  ${goal}`);
     console.log(`peak RSS of the server: ${mb.toFixed(1)} MB (goal < 300 MB)`);
+    const inMb = (name: string) => `${((runtime.get(name) ?? Number.NaN) / (1024 * 1024)).toFixed(1)} MB`;
+    console.log(
+      `  at the end: RSS ${inMb('chaos_process_resident_memory_bytes')}, V8 heap ${inMb('chaos_nodejs_heap_size_total_bytes')} (used ${inMb('chaos_nodejs_heap_size_used_bytes')}), external (WASM, buffers) ${inMb('chaos_nodejs_external_memory_bytes')}`,
+    );
+    const statements = (w: StoreWork) => `${w.statements} SQL statements in ${w.transactions} transactions`;
+    console.log(
+      `store work, one conversation at a time (background work included): assess turn ${statements(perTurn.assess)}, Approve click ${statements(perTurn.click)}`,
+    );
+    const run = minus(workAfter, workBefore);
+    const per = (n: number) => (n / cards.length).toFixed(1);
+    console.log(
+      `concurrent run, per conversation (assess + Approve): ${per(run.statements)} SQL statements in ${per(run.transactions)} transactions, server CPU ${per(run.cpuMs)} ms (all threads)`,
+    );
     console.log(
       `first boot on an empty data directory (database initialisation), peak RSS: ${(firstBootPeak / (1024 * 1024)).toFixed(1)} MB`,
     );

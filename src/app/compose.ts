@@ -5,8 +5,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import type { Storage } from 'botbuilder';
 import type { Express, Router } from 'express';
+import { Counter, type Registry } from 'prom-client';
 import type { ChatSurface, SurfaceName } from '../chat/port.js';
 import { ChatService, type NegotiationPort, type PullRequestReader, type RolloutControl } from '../chat/service.js';
 import type { ChatStore } from '../chat/store.js';
@@ -18,6 +18,7 @@ import { NegotiationService } from '../negotiation/service.js';
 import type { TurnLog } from '../negotiation/types.js';
 import { createLogger, type Logger } from '../observability/logger.js';
 import { type ChaosMetrics, createMetrics } from '../observability/metrics.js';
+import type { SqlStatistics } from '../persistence/driver.js';
 import { createHttpApp, type HealthReport, type ListeningServer, listen } from '../server/http.js';
 import type { SlackApp, SlackClientOptions } from '../slack/index.js';
 import { botAppIdOf, createTeamsAdapter } from '../teams/adapter.js';
@@ -31,12 +32,12 @@ import { openAppStore } from './storeAdapter.js';
 
 /** Everything the process needs from persistence (src/store, adapted in ./storeAdapter.ts). */
 export interface AppStore extends ChatStore, ReferenceStore {
-  /** botbuilder Storage for teams-ai turn state. */
-  botStorage: Storage;
   turnLog: TurnLog;
   rememberEvent(source: string, id: string): Promise<boolean>;
   health(): Promise<{ ok: boolean; detail?: string }>;
   close(): Promise<void>;
+  /** The SQL driver's counters, exported on /metrics when present. */
+  driver?: { statistics(): SqlStatistics };
 }
 
 export interface ComposeOverrides {
@@ -87,6 +88,7 @@ export async function composeApp(config: AppConfig, overrides: ComposeOverrides 
   const policy = config.policyFile ? loadPolicyFile(config.policyFile) : DEFAULT_POLICY;
   const store = overrides.store ?? (await (overrides.openStore ?? openAppStore)(config, logger));
   const clock = overrides.clock ?? (() => new Date());
+  if (store.driver) exportStoreStatistics(metrics.registry, store.driver);
 
   const negotiation = overrides.negotiation ?? (await negotiationFor(config, policy, store.turnLog, logger));
 
@@ -161,7 +163,6 @@ export async function composeApp(config: AppConfig, overrides: ComposeOverrides 
 
   const application = createTeamsApplication({
     adapter,
-    storage: store.botStorage,
     chat,
     surface: teams,
     botAppId,
@@ -248,6 +249,26 @@ async function negotiationFor(
  */
 export function listenHost(config: AppConfig): string {
   return config.teams.auth.kind === 'none' ? '127.0.0.1' : config.server.host;
+}
+
+/** chaos_store_statements_total and chaos_store_transactions_total, read from the driver when scraped. */
+function exportStoreStatistics(registry: Registry, driver: { statistics(): SqlStatistics }): void {
+  const series = [
+    ['chaos_store_statements_total', 'SQL statements sent to the store (BEGIN and COMMIT not counted)', 'statements'],
+    ['chaos_store_transactions_total', 'Store transactions', 'transactions'],
+  ] as const;
+  for (const [name, help, field] of series) {
+    if (registry.getSingleMetric(name)) continue;
+    new Counter({
+      name,
+      help,
+      registers: [registry],
+      collect() {
+        this.reset();
+        this.inc(driver.statistics()[field]);
+      },
+    });
+  }
 }
 
 function loadPolicyFile(path: string): Policy {

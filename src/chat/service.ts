@@ -230,28 +230,31 @@ export class ChatService {
       card: { kind: 'contract', input: { contract, requestedBy: displayName(actor) } },
       text: `Deployment contract ${contract.id} (${contract.risk.level} risk)`,
     });
-    await this.store.saveLink({
-      contractId: contract.id,
-      thread: posted.thread,
-      cardMessageId: posted.messageId,
-      revision: contract.revision,
-      requester: actor,
-      conversationKey,
-    });
-    await this.store.audit({
-      type: 'contract.created',
-      contractId: contract.id,
-      revision: contract.revision,
-      actor: auditActor(actor),
-      data: {
-        level: contract.risk.level,
-        score: contract.risk.score,
-        contentHash: contract.contentHash,
-        source: request.source.kind,
-        surface: actor.surface,
-      },
-      at: now,
-    });
+    // Independent writes, sent together.
+    await Promise.all([
+      this.store.saveLink({
+        contractId: contract.id,
+        thread: posted.thread,
+        cardMessageId: posted.messageId,
+        revision: contract.revision,
+        requester: actor,
+        conversationKey,
+      }),
+      this.store.audit({
+        type: 'contract.created',
+        contractId: contract.id,
+        revision: contract.revision,
+        actor: auditActor(actor),
+        data: {
+          level: contract.risk.level,
+          score: contract.risk.score,
+          contentHash: contract.contentHash,
+          source: request.source.kind,
+          surface: actor.surface,
+        },
+        at: now,
+      }),
+    ]);
     return contract;
   }
 

@@ -2,8 +2,11 @@
  * One small SQL interface over two engines: PGlite (in-process PostgreSQL, files under a data directory — the
  * embedded default) and PostgreSQL through `pg` (several replicas). Everything above it is the same SQL.
  */
-import { mkdirSync } from 'node:fs';
-import { PGlite } from '@electric-sql/pglite';
+import { existsSync, mkdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
+import type { PGlite } from '@electric-sql/pglite';
 import pg from 'pg';
 import { type DataDirLock, lockDataDir } from './dataDirLock.js';
 
@@ -13,8 +16,16 @@ export interface SqlExecutor {
   execute(sql: string, params?: unknown[]): Promise<number>;
 }
 
+/** Work done since the driver opened, for /metrics and the benchmarks. */
+export interface SqlStatistics {
+  /** Statements sent (inside transactions too; BEGIN and COMMIT not counted). */
+  statements: number;
+  transactions: number;
+}
+
 export interface SqlDriver extends SqlExecutor {
   readonly kind: 'pglite' | 'postgres';
+  statistics(): SqlStatistics;
   /** Runs `fn` in one transaction (BEGIN … COMMIT, ROLLBACK on error). */
   transaction<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T>;
   /** Multi-statement SQL without parameters (migrations). */
@@ -39,11 +50,16 @@ const IDENTIFIER = /^[a-z_][a-z0-9_]{0,62}$/;
 class PgliteDriver implements SqlDriver {
   readonly kind = 'pglite' as const;
   private tail: Promise<unknown> = Promise.resolve();
+  private readonly counts: SqlStatistics = { statements: 0, transactions: 0 };
 
   constructor(
     private readonly db: PGlite,
     private readonly lock?: DataDirLock,
   ) {}
+
+  statistics(): SqlStatistics {
+    return { ...this.counts };
+  }
 
   private serialise<T>(work: () => Promise<T>): Promise<T> {
     const run = this.tail.then(work, work);
@@ -52,25 +68,36 @@ class PgliteDriver implements SqlDriver {
   }
 
   query<T>(sql: string, params: unknown[] = []): Promise<T[]> {
+    this.counts.statements += 1;
     return this.serialise(async () => (await this.db.query<T>(sql, params)).rows);
   }
 
   execute(sql: string, params: unknown[] = []): Promise<number> {
+    this.counts.statements += 1;
     return this.serialise(async () => (await this.db.query(sql, params)).affectedRows ?? 0);
   }
 
   exec(sql: string): Promise<void> {
+    this.counts.statements += 1;
     return this.serialise(async () => {
       await this.db.exec(sql);
     });
   }
 
   transaction<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T> {
+    const counts = this.counts;
+    counts.transactions += 1;
     return this.serialise(() =>
       this.db.transaction(async (tx) =>
         fn({
-          query: async <R>(sql: string, params: unknown[] = []) => (await tx.query<R>(sql, params)).rows,
-          execute: async (sql: string, params: unknown[] = []) => (await tx.query(sql, params)).affectedRows ?? 0,
+          query: async <R>(sql: string, params: unknown[] = []) => {
+            counts.statements += 1;
+            return (await tx.query<R>(sql, params)).rows;
+          },
+          execute: async (sql: string, params: unknown[] = []) => {
+            counts.statements += 1;
+            return (await tx.query(sql, params)).affectedRows ?? 0;
+          },
         }),
       ),
     );
@@ -88,28 +115,44 @@ class PgliteDriver implements SqlDriver {
 
 class PostgresDriver implements SqlDriver {
   readonly kind = 'postgres' as const;
+  private readonly counts: SqlStatistics = { statements: 0, transactions: 0 };
 
   constructor(private readonly pool: pg.Pool) {}
 
+  statistics(): SqlStatistics {
+    return { ...this.counts };
+  }
+
   async query<T>(sql: string, params: unknown[] = []): Promise<T[]> {
+    this.counts.statements += 1;
     return (await this.pool.query(sql, params)).rows as T[];
   }
 
   async execute(sql: string, params: unknown[] = []): Promise<number> {
+    this.counts.statements += 1;
     return (await this.pool.query(sql, params)).rowCount ?? 0;
   }
 
   async exec(sql: string): Promise<void> {
+    this.counts.statements += 1;
     await this.pool.query(sql);
   }
 
   async transaction<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T> {
+    const counts = this.counts;
+    counts.transactions += 1;
     const client = await this.pool.connect();
     try {
       await client.query('BEGIN');
       const result = await fn({
-        query: async <R>(sql: string, params: unknown[] = []) => (await client.query(sql, params)).rows as R[],
-        execute: async (sql: string, params: unknown[] = []) => (await client.query(sql, params)).rowCount ?? 0,
+        query: async <R>(sql: string, params: unknown[] = []) => {
+          counts.statements += 1;
+          return (await client.query(sql, params)).rows as R[];
+        },
+        execute: async (sql: string, params: unknown[] = []) => {
+          counts.statements += 1;
+          return (await client.query(sql, params)).rowCount ?? 0;
+        },
       });
       await client.query('COMMIT');
       return result;
@@ -176,11 +219,16 @@ export async function openDriver(options: DriverOptions): Promise<SqlDriver> {
   }
   let db: PGlite;
   try {
+    // Loaded only for the embedded store: a server on PostgreSQL never holds PGlite's code.
+    const { PGlite } = await import('@electric-sql/pglite');
     // PostgreSQL's default 128 MB of shared buffers is sized for a server; in-process, 16 MB serves this workload.
     const defaults = (PGlite as unknown as { defaultStartParams?: string[] }).defaultStartParams ?? [];
-    db = await PGlite.create(dataDir === 'memory://' ? undefined : dataDir, {
-      startParams: [...defaults, '-c', 'shared_buffers=16MB'],
-    });
+    const open = () =>
+      PGlite.create(dataDir === 'memory://' ? undefined : dataDir, {
+        startParams: [...defaults, '-c', 'shared_buffers=16MB'],
+      });
+    if (dataDir !== 'memory://' && !existsSync(join(dataDir, 'PG_VERSION'))) await initialiseDataDir(dataDir);
+    db = await open();
   } catch (error) {
     lock?.release();
     throw error;
@@ -190,4 +238,36 @@ export async function openDriver(options: DriverOptions): Promise<SqlDriver> {
     await driver.exec(`create schema if not exists ${options.schema}; set search_path to ${options.schema};`);
   }
   return driver;
+}
+
+/**
+ * Creates the database of an empty data directory on a throwaway thread. The PGlite instance that runs initdb keeps
+ * several hundred megabytes for its life; closed on this thread it gives them back only when the garbage collector
+ * gets round to it, while a thread's memory goes when the thread ends. The thread's program is plain JavaScript
+ * (evaluated), so it loads the same way under tsx, the test runner and the compiled build.
+ */
+async function initialiseDataDir(dataDir: string): Promise<void> {
+  const program = `
+    const { workerData } = require('node:worker_threads');
+    const { PGlite } = require(workerData.pglite);
+    PGlite.create(workerData.dataDir).then((db) => db.close());
+  `;
+  const worker = new Worker(program, {
+    eval: true,
+    execArgv: [],
+    workerData: { pglite: createRequire(import.meta.url).resolve('@electric-sql/pglite'), dataDir },
+  });
+  const failure = await new Promise<Error | undefined>((resolve) => {
+    worker.once('error', resolve);
+    worker.once('exit', (code) => resolve(code === 0 ? undefined : new Error(`the thread exited with code ${code}`)));
+  });
+  if (failure) {
+    throw new StoreError(
+      'store_unavailable',
+      `cannot initialise the PGlite data directory ${dataDir}: ${failure.message}`,
+      {
+        cause: failure,
+      },
+    );
+  }
 }

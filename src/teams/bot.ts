@@ -10,7 +10,7 @@ import {
   type TeamsAdapter,
   type TurnState,
 } from '@microsoft/teams-ai';
-import { ActivityTypes, type Storage, type TurnContext } from 'botbuilder';
+import { ActivityTypes, type TurnContext } from 'botbuilder';
 import { renderChatCard } from '../cards/index.js';
 import { KeyedQueue } from '../chat/background.js';
 import { CARD_VERBS, type CardVerb, type ChatActor, type IncomingMessage, type Replier } from '../chat/port.js';
@@ -33,8 +33,6 @@ export interface TeamsBotLogger {
 
 export interface TeamsBotOptions {
   adapter: TeamsAdapter;
-  /** teams-ai turn state (src/store botStorage in production). */
-  storage: Storage;
   chat: ChatService;
   surface: TeamsSurface;
   botAppId: string;
@@ -48,9 +46,10 @@ const INVOKE_ADAPTIVE = 'application/vnd.microsoft.card.adaptive';
 export function createTeamsApplication(options: TeamsBotOptions): Application<TurnState> {
   const { chat, surface, logger } = options;
   const cardEdits = new KeyedQueue();
+  // No `storage`: no handler here uses teams-ai turn state (what the bot must remember, contracts, decisions and
+  // conversation references, is in the store), so a turn reads and writes no state documents.
   const app = new Application<TurnState>({
     adapter: options.adapter,
-    storage: options.storage,
     ...(options.botAppId ? { botAppId: options.botAppId } : {}),
     removeRecipientMention: true,
     // The typing timer is one per Application and shared by concurrent turns; replies here are fast anyway.
@@ -61,14 +60,18 @@ export function createTeamsApplication(options: TeamsBotOptions): Application<Tu
 
   app.activity(ActivityTypes.Message, async (context) => {
     const activity = context.activity;
-    if (options.rememberEvent && activity.id && !(await options.rememberEvent('teams', activity.id))) {
-      logger.info({ activityId: activity.id }, 'redelivered Teams message ignored');
-      return;
-    }
     const kind = conversationKindOf(activity);
     const conversationKey = conversationKeyOf(activity);
     const threadKey = threadKeyOf(activity) ?? channelThreadKey(conversationKey, activity.id ?? '');
-    await surface.rememberThread(threadKey, activity);
+    // Both at once (they reach the store together); a redelivered message stores the same reference again.
+    const [fresh] = await Promise.all([
+      options.rememberEvent && activity.id ? options.rememberEvent('teams', activity.id) : true,
+      surface.rememberThread(threadKey, activity),
+    ]);
+    if (!fresh) {
+      logger.info({ activityId: activity.id }, 'redelivered Teams message ignored');
+      return;
+    }
     const thread = { surface: 'teams' as const, key: threadKey };
     const message: IncomingMessage = {
       surface: 'teams',
@@ -125,7 +128,7 @@ export function createTeamsApplication(options: TeamsBotOptions): Application<Tu
         const target = { thread, messageId: activity.replyToId ?? '' };
         // Edits of one message are applied in the order the decisions were answered, never an older card last.
         chat.background.run(`update card ${target.messageId}`, () =>
-          cardEdits.run(target.messageId, () => surface.updateCard(target, result.card)),
+          cardEdits.run(target.messageId, () => surface.replaceCard(target, card)),
         );
         await sendInvokeResponse(context, { statusCode: 200, type: INVOKE_ADAPTIVE, value: card });
         return card as { type: 'AdaptiveCard' };

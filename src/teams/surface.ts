@@ -11,7 +11,7 @@ import {
   TeamsInfo,
   type TurnContext,
 } from 'botbuilder';
-import { renderChatCard } from '../cards/index.js';
+import { type AdaptiveCardJson, renderChatCard } from '../cards/index.js';
 import type { ChatActor, ChatCard, ChatMessage, ChatSurface, MessageRef, ThreadRef } from '../chat/port.js';
 
 /** Conversation references by key (src/store provides it). */
@@ -43,8 +43,11 @@ function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
 
 export class TeamsSurface implements ChatSurface {
   readonly surface = 'teams' as const;
-  /** thread key → reference as saved (JSON), so unchanged references are not written again. */
-  private readonly cache = new Map<string, string>();
+  /**
+   * thread key → the reference as last stored by this process and its JSON: unchanged references are not written
+   * again, and proactive sends into a thread this process has seen need no store read.
+   */
+  private readonly references = new Map<string, { reference: Partial<ConversationReference>; json: string }>();
   private readonly users = new Map<string, { actor: ChatActor | undefined; expires: number }>();
 
   constructor(
@@ -58,9 +61,9 @@ export class TeamsSurface implements ChatSurface {
   async rememberThread(threadKey: string, activity: Partial<Activity>): Promise<void> {
     const reference = threadReference(activity, threadKey);
     const json = JSON.stringify(reference);
-    if (this.cache.get(threadKey) === json) return;
+    if (this.references.get(threadKey)?.json === json) return;
     await this.refs.saveConversationRef('teams', refKey(threadKey), reference);
-    this.remember(threadKey, json);
+    this.remember(threadKey, { reference, json });
   }
 
   async postCard(thread: ThreadRef, card: ChatCard, fallbackText?: string): Promise<MessageRef> {
@@ -78,7 +81,12 @@ export class TeamsSurface implements ChatSurface {
   }
 
   async updateCard(message: MessageRef, card: ChatCard): Promise<void> {
-    const activity = toActivity({ card });
+    await this.replaceCard(message, renderChatCard(card));
+  }
+
+  /** updateCard with a card already rendered (the click handler has rendered it for the invoke response). */
+  async replaceCard(message: MessageRef, card: AdaptiveCardJson): Promise<void> {
+    const activity = cardActivity(card);
     await this.continueIn(message.thread, async (context) => {
       await context.updateActivity({ ...activity, id: message.messageId });
     });
@@ -120,7 +128,8 @@ export class TeamsSurface implements ChatSurface {
   }
 
   private async continueIn(thread: ThreadRef, logic: (context: TurnContext) => Promise<void>): Promise<void> {
-    const stored = await this.refs.getConversationRef('teams', refKey(thread.key));
+    const stored =
+      this.references.get(thread.key)?.reference ?? (await this.refs.getConversationRef('teams', refKey(thread.key)));
     if (!isReference(stored)) {
       throw new TeamsSurfaceError(
         'no_conversation_reference',
@@ -130,12 +139,13 @@ export class TeamsSurface implements ChatSurface {
     await this.adapter.continueConversationAsync(this.botAppId, stored, logic);
   }
 
-  private remember(key: string, json: string): void {
-    if (this.cache.size >= CACHE_LIMIT) {
-      const oldest = this.cache.keys().next().value;
-      if (oldest !== undefined) this.cache.delete(oldest);
+  private remember(key: string, entry: { reference: Partial<ConversationReference>; json: string }): void {
+    this.references.delete(key);
+    if (this.references.size >= CACHE_LIMIT) {
+      const oldest = this.references.keys().next().value;
+      if (oldest !== undefined) this.references.delete(oldest);
     }
-    this.cache.set(key, json);
+    this.references.set(key, entry);
   }
 }
 
@@ -170,10 +180,9 @@ function isReference(value: unknown): value is Partial<ConversationReference> {
 /** A message activity for a ChatMessage: text, or an Adaptive Card with the text as its summary. */
 export function toActivity(message: ChatMessage): Partial<Activity> {
   if (!message.card) return { type: 'message', text: message.text, textFormat: 'markdown' };
-  const card = renderChatCard(message.card);
-  return {
-    type: 'message',
-    attachments: [CardFactory.adaptiveCard(card)],
-    ...(message.text ? { summary: message.text } : {}),
-  };
+  return cardActivity(renderChatCard(message.card), message.text);
+}
+
+function cardActivity(card: AdaptiveCardJson, summary?: string): Partial<Activity> {
+  return { type: 'message', attachments: [CardFactory.adaptiveCard(card)], ...(summary ? { summary } : {}) };
 }

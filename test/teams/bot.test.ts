@@ -154,6 +154,24 @@ describe.each(BACKENDS)('Teams bot on $name', (backend) => {
     });
   });
 
+  describe('store work per turn', () => {
+    it('keeps no teams-ai turn state, and counts the store statements on /metrics', async () => {
+      const statements = async () => {
+        const text = await (await fetch(`${bot.url}/metrics`)).text();
+        return Number(/^chaos_store_statements_total (\d+)$/m.exec(text)?.[1]);
+      };
+      const before = await statements();
+      const thread = channelThread();
+      const posted = await assess(thread, DEVELOPER, LOW_RISK);
+      await click(thread, APPROVER_A, posted.id, 'contract.approve', dataOf(cardOf(posted.body)));
+      await connector.waitFor((a) => a.method === 'PUT' && a.activityId === posted.id);
+      expect(await statements()).toBeGreaterThan(before);
+      const driver = (store as AppStore & { driver: { query(sql: string): Promise<{ documents: number }[]> } }).driver;
+      const [state] = await driver.query('select count(*)::int as documents from bot_state');
+      expect(state?.documents).toBe(0);
+    });
+  });
+
   describe('decisions', () => {
     it('Approve updates the card in place for everyone', async () => {
       const thread = channelThread();
