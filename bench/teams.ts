@@ -15,7 +15,9 @@
  * Env: BENCH_CONVERSATIONS (50), BENCH_ROUNDS (4), BENCH_WARMUP (10), BENCH_WARMUP_ROUNDS (2),
  * BENCH_DATABASE_URL (PostgreSQL instead of PGlite),
  * BENCH_CPU_PROF (a directory: the server runs under `node --cpu-prof` and writes its profiles there),
- * BENCH_SERVER_FLAGS (more Node options for the server, e.g. V8 heap sizes).
+ * BENCH_SERVER_FLAGS (more Node options for the server, e.g. V8 heap sizes),
+ * BENCH_SERVER_ENTRY (a compiled entry point such as dist/main.js, run with plain node as the container image does;
+ * default: src/main.ts under tsx, as `npm start` does).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -51,7 +53,8 @@ interface Server {
 async function startServer(dataDir: string): Promise<Server> {
   const profile = process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [];
   const flags = (process.env.BENCH_SERVER_FLAGS ?? '').split(/\s+/).filter(Boolean);
-  const child = spawn(process.execPath, [...profile, ...flags, '--import', 'tsx', 'src/main.ts'], {
+  const entry = process.env.BENCH_SERVER_ENTRY ? [process.env.BENCH_SERVER_ENTRY] : ['--import', 'tsx', 'src/main.ts'];
+  const child = spawn(process.execPath, [...profile, ...flags, ...entry], {
     env: {
       ...process.env,
       PORT: '0',
