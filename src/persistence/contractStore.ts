@@ -32,29 +32,28 @@ interface RevisionDecisionRow extends DecisionRow {
   decision: 'approve' | 'reject';
 }
 
+const iso = (value: Date | string) => (value instanceof Date ? value : new Date(value)).toISOString();
+
+const approvalEntry = (row: DecisionRow): ApprovalEntry => ({
+  actorName: row.actor_name ?? row.actor_id,
+  at: iso(row.decided_at),
+});
+
+const rejectionEntry = (row: DecisionRow): NonNullable<DecisionOutcome['rejection']> => ({
+  ...approvalEntry(row),
+  reason: row.reason ?? '',
+});
+
 function decisionOutcome(
   kind: DecisionOutcome['outcome'],
   contract: Contract,
   decisions: readonly RevisionDecisionRow[],
 ): DecisionOutcome {
-  const approvals = decisions
-    .filter((d) => d.decision === 'approve')
-    .map((d) => ({ actorName: d.actor_name ?? d.actor_id, at: iso(d.decided_at) }));
+  const approvals = decisions.filter((d) => d.decision === 'approve').map(approvalEntry);
   const rejected = decisions.find((d) => d.decision === 'reject');
   const result: DecisionOutcome = { outcome: kind, contract, approvals };
-  return rejected
-    ? {
-        ...result,
-        rejection: {
-          actorName: rejected.actor_name ?? rejected.actor_id,
-          at: iso(rejected.decided_at),
-          reason: rejected.reason ?? '',
-        },
-      }
-    : result;
+  return rejected ? { ...result, rejection: rejectionEntry(rejected) } : result;
 }
-
-const iso = (value: Date | string) => (value instanceof Date ? value : new Date(value)).toISOString();
 
 export class SqlContractStore implements ChatStore {
   /** `auditStaged` is told after every committed audit entry (the chainer seals it soon after). */
@@ -263,34 +262,22 @@ export class SqlContractStore implements ChatStore {
     );
   }
 
-  private async approvalsIn(tx: SqlExecutor, contractId: string, revision: number): Promise<ApprovalEntry[]> {
-    const rows = await tx.query<DecisionRow>(
+  async approvals(contractId: string, revision: number): Promise<ApprovalEntry[]> {
+    const rows = await this.db.query<DecisionRow>(
       `select actor_id, actor_name, reason, decided_at from decisions
        where contract_id = $1 and revision = $2 and decision = 'approve' order by id`,
       [contractId, revision],
     );
-    return rows.map((r) => ({ actorName: r.actor_name ?? r.actor_id, at: iso(r.decided_at) }));
+    return rows.map(approvalEntry);
   }
 
-  private async rejectionIn(
-    tx: SqlExecutor,
-    contractId: string,
-    revision: number,
-  ): Promise<DecisionOutcome['rejection']> {
-    const [r] = await tx.query<DecisionRow>(
+  async rejection(contractId: string, revision: number): Promise<DecisionOutcome['rejection']> {
+    const [row] = await this.db.query<DecisionRow>(
       `select actor_id, actor_name, reason, decided_at from decisions
        where contract_id = $1 and revision = $2 and decision = 'reject' order by id limit 1`,
       [contractId, revision],
     );
-    return r ? { actorName: r.actor_name ?? r.actor_id, at: iso(r.decided_at), reason: r.reason ?? '' } : undefined;
-  }
-
-  approvals(contractId: string, revision: number): Promise<ApprovalEntry[]> {
-    return this.approvalsIn(this.db, contractId, revision);
-  }
-
-  rejection(contractId: string, revision: number): Promise<DecisionOutcome['rejection']> {
-    return this.rejectionIn(this.db, contractId, revision);
+    return row ? rejectionEntry(row) : undefined;
   }
 
   async saveLink(link: ContractLink): Promise<void> {
