@@ -4,6 +4,8 @@
  * the same contract, ramp and simulator seeds, and prints one table.
  *
  *   BENCH_ROLLOUTS=1000 (per family)   BENCH_WORKERS=2
+ *   BENCH_LIST_SEEDS=1 also prints, per family, the seeds on which Chaos Negotiator went wrong (rolled back a healthy or
+ *   shared-outage rollout, promoted a regression) with the decision interval, for replaying them one by one.
  *
  * Each controller drives its own copy of the simulator with the same seed: every interval's randomness comes from
  * (seed, interval), so the tools see the same noise, bursts and gaps; only the traffic split they choose differs.
@@ -169,7 +171,12 @@ interface Tally {
   /** Detection latency in intervals from the minimum-evidence point (rolled-back runs). */
   latencies: number[];
   promoteIntervals: number[];
+  /** `seed@interval` of the rollouts with the wrong outcome for the family (see BENCH_LIST_SEEDS). */
+  wrong: string[];
 }
+
+/** Families where any rollback is wrong (healthy, missing data, shared outage); in the others a promotion is. */
+const NO_ROLLBACK: readonly FamilyId[] = ['S1', 'S5', 'S6', 'S7'];
 
 type Tallies = Record<string, Record<FamilyId, Tally>>;
 
@@ -186,6 +193,7 @@ function runFamilies(ids: FamilyId[], contract: BenchContract): Tallies {
         stalled: 0,
         latencies: [],
         promoteIntervals: [],
+        wrong: [],
       };
     }
     for (let seed = 1; seed <= ROLLOUTS; seed++) {
@@ -194,6 +202,9 @@ function runFamilies(ids: FamilyId[], contract: BenchContract): Tallies {
         const t = (out[c.name] as Record<FamilyId, Tally>)[family.id] as Tally;
         const run = c.run(createSimulator({ ...options, seed: seed * 7919 + family.id.length }), contract);
         t.n++;
+        if (run.outcome === (NO_ROLLBACK.includes(family.id) ? 'rolled_back' : 'promoted')) {
+          t.wrong.push(`${seed}@${run.decisionInterval}`);
+        }
         if (run.outcome === 'promoted') {
           t.promoted++;
           t.promoteIntervals.push((run.decisionInterval ?? 0) + 1);
@@ -309,6 +320,13 @@ async function main(): Promise<void> {
   console.log(
     'Detection latency counts intervals from the first interval with the minimum evidence (3 post-warm-up intervals and 500 canary requests), that interval = 1; earlier rollbacks count as 1.',
   );
+  if (process.env.BENCH_LIST_SEEDS) {
+    const ours = tallies[names[0] as string] as Record<FamilyId, Tally>;
+    for (const f of FAMILIES) {
+      const wrong = ours[f.id]?.wrong ?? [];
+      console.log(`${names[0]} ${f.id} wrong outcome (seed@decision interval): ${wrong.join(' ') || 'none'}`);
+    }
+  }
   console.log(`Elapsed ${((performance.now() - started) / 1000).toFixed(1)} s with ${workers} worker process(es).`);
 }
 

@@ -17,7 +17,9 @@
  * fell to `passAlpha` (Wald's lower boundary) — or, for errors, the canary must be shown within the error budget
  * (upper bound below the SLO's target error rate: a relative difference too rare to measure cannot matter there).
  * Otherwise the step HOLDs and keeps gathering evidence until the test decides either way. A regression proven
- * earlier (the upper boundary crossed) keeps blocking PASS when the baseline is gone.
+ * earlier (the upper boundary crossed) keeps blocking PASS when the baseline is gone. Both decisions are taken on the
+ * statistic without its most decisive interval (context.ts `sequentialState`): a 2× regression that happens to fail
+ * less than the baseline for one minute is not accepted on that minute.
  *
  * Latency — two tests on the binned distributions, chosen because a provider gives histograms, not samples:
  * 1. tail exceedance: the share of requests slower than the pooled p95 edge, compared with the same conditional test.
@@ -281,10 +283,10 @@ export function checkRelativeErrorRate(ctx: CheckContext, rules: BaselineEvidenc
         ? `canary error rate ${round(canaryRate * 100, 4)} % vs baseline ${round(baselineRate * 100, 4)} %: ` +
           (windowSignificant
             ? `more than ${margin}× the baseline (${formatP(pValue)})`
-            : `sequential test over the rollout says the canary fails more often (likelihood ratio ${round(Math.exp(Math.min(seq.llr, 700)), 1)})`) +
+            : `sequential test over the rollout says the canary fails more often (likelihood ratio ${round(Math.exp(Math.min(seq.llr, 700)), 1)}, ${round(Math.exp(Math.min(seq.low, 700)), 1)} without its most damning interval)`) +
           (outcome === 'fail' ? `, for ${run} interval(s) in a row` : ', but not in the current interval')
         : !passes
-          ? `canary error rate ${round(canaryRate * 100, 4)} % vs baseline ${round(baselineRate * 100, 4)} %: not yet shown below ${ctx.options.sequentialEffect}× the baseline (likelihood ratio ${round(Math.exp(seq.llr), 3)}, accepted at ${ctx.options.passAlpha}) nor within the error budget (${pct(ctx.budgetFraction)}); passing this step may end the comparison with the baseline (next share 100 % or unknown), so the step holds until the sequential test decides`
+          ? `canary error rate ${round(canaryRate * 100, 4)} % vs baseline ${round(baselineRate * 100, 4)} %: not yet shown below ${ctx.options.sequentialEffect}× the baseline (likelihood ratio ${round(Math.exp(seq.llr), 3)}, ${round(Math.exp(seq.high), 3)} without its most favourable interval, accepted at ${ctx.options.passAlpha}) nor within the error budget (${pct(ctx.budgetFraction)}); passing this step may end the comparison with the baseline (next share 100 % or unknown), so the step holds until the sequential test decides`
           : `canary error rate ${round(canaryRate * 100, 4)} % vs baseline ${round(baselineRate * 100, 4)} %: no significant difference`;
   return {
     evidence: {
@@ -412,10 +414,10 @@ export function checkRelativeLatencyTail(ctx: CheckContext, rules: BaselineEvide
         ? `${head}: ` +
           (windowSignificant
             ? `more than ${margin}× the baseline's share (${formatP(pValue)})`
-            : `sequential test over the rollout says the canary has more slow requests (likelihood ratio ${round(Math.exp(Math.min(seq.llr, 700)), 1)})`) +
+            : `sequential test over the rollout says the canary has more slow requests (likelihood ratio ${round(Math.exp(Math.min(seq.llr, 700)), 1)}, ${round(Math.exp(Math.min(seq.low, 700)), 1)} without its most damning interval)`) +
           (outcome === 'fail' ? `, for ${run} interval(s) in a row` : ', but not in the current interval')
         : !passes
-          ? `${head}: not yet shown below ${ctx.options.sequentialEffect}× the baseline's share (likelihood ratio ${round(Math.exp(seq.llr), 3)}, accepted at ${ctx.options.passAlpha}); passing this step may end the comparison with the baseline (next share 100 % or unknown), so the step holds until the sequential test decides`
+          ? `${head}: not yet shown below ${ctx.options.sequentialEffect}× the baseline's share (likelihood ratio ${round(Math.exp(seq.llr), 3)}, ${round(Math.exp(seq.high), 3)} without its most favourable interval, accepted at ${ctx.options.passAlpha}); passing this step may end the comparison with the baseline (next share 100 % or unknown), so the step holds until the sequential test decides`
           : `${head}: no significant difference`;
   return {
     evidence: {

@@ -15,6 +15,8 @@ export interface CheckContext {
   /** log(1/α) boundary of each sequential test (Bonferroni share of `sequentialAlpha`). */
   sequentialBoundary: number;
   sequential: Partial<Record<CheckId, number>>;
+  /** The sequential statistics without their most decisive interval (see `sequentialState`). */
+  sequentialWithoutOne: Partial<Record<CheckId, { low: number; high: number }>>;
   /** Consecutive evaluations, the current one included, in which each sequential test stood at its boundary. */
   crossedRuns: Partial<Record<CheckId, number>>;
   /** First history index of the current step, when known. */
@@ -65,17 +67,54 @@ export function decide(args: {
  * likelihood ratio of the alternative fell to `passAlpha` (Wald's lower boundary: under the alternative the inverse
  * ratio is the martingale, so by Ville's inequality it ever climbs to 1/passAlpha with probability ≤ passAlpha; the
  * ceiling and the one-interval cap loosen this only after strong evidence *for* the alternative).
+ *
+ * No single interval decides, in either direction: both decisions are taken on the statistic with the interval most
+ * favourable to them left out (`sequentialWithoutOne`). Interval counts are not independent draws — a shared burst,
+ * a per-version error-rate swing or one freak minute moves a whole interval's counts together — so a likelihood
+ * ratio carried across a boundary by one interval is too weak evidence to roll back on, or to end the comparison
+ * with the baseline on. Leaving data out only makes each decision rarer, so both error bounds still hold.
  */
 export function sequentialState(
   ctx: CheckContext,
   id: CheckId,
   gateOpen: boolean,
-): { llr: number; crossed: boolean; accepted: boolean; pValue: number | null } {
+): { llr: number; low: number; high: number; crossed: boolean; accepted: boolean; pValue: number | null } {
   const llr = ctx.sequential[id] ?? 0;
-  const crossed = gateOpen && llr >= ctx.sequentialBoundary;
-  const accepted = gateOpen && llr <= Math.log(ctx.options.passAlpha);
+  const { low, high } = ctx.sequentialWithoutOne[id] ?? { low: llr, high: llr };
+  const crossed = gateOpen && low >= ctx.sequentialBoundary;
+  const accepted = gateOpen && high <= Math.log(ctx.options.passAlpha);
   // Ville's inequality: under the null the likelihood ratio exceeds 1/p with probability ≤ p.
-  return { llr, crossed, accepted, pValue: gateOpen ? Math.min(1, Math.exp(-llr)) : null };
+  return { llr, low, high, crossed, accepted, pValue: gateOpen ? Math.min(1, Math.exp(-low)) : null };
+}
+
+export interface SequentialStatistic {
+  /** The floored, capped log-likelihood ratio over every interval so far. */
+  value: number;
+  /** The smallest and largest the same statistic would be with any one interval left out. */
+  low: number;
+  high: number;
+}
+
+/**
+ * One interval's step of a sequential test (`prev` null before its first interval): its log-likelihood ratio `llr` is
+ * capped at one boundary and the sum kept within [−boundary, 2·boundary] (judge.ts explains both). Leaving one
+ * interval out: the statistic without interval j is either "an earlier interval left out, then this one added" or
+ * "this one left out", i.e. the previous statistic; the clamp is monotone, so low = min(clamp(low + x), value) and
+ * high = max(clamp(high + x), value) are exact.
+ */
+export function advanceSequential(
+  prev: SequentialStatistic | null,
+  llr: number,
+  boundary: number,
+): SequentialStatistic {
+  const clamp = (x: number) => Math.min(2 * boundary, Math.max(-boundary, x));
+  const added = Math.min(boundary, llr);
+  if (prev === null) return { value: clamp(added), low: 0, high: 0 };
+  return {
+    value: clamp(prev.value + added),
+    low: Math.min(clamp(prev.low + added), prev.value),
+    high: Math.max(clamp(prev.high + added), prev.value),
+  };
 }
 
 /**

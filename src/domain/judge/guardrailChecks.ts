@@ -107,6 +107,55 @@ export function baselineIncident(g: Guardrail, v: IntervalView, alpha: number): 
   );
 }
 
+/** A version's level against guardrail `g` in one interval: its error rate, or its share slower than the threshold. */
+function breachLevel(g: Guardrail, s: IntervalView['canary']): number | null {
+  if (!s) return null;
+  if (g.metric === 'error_rate') return s.failures / s.requests;
+  return s.histogram ? countCertainlyAbove(s.histogram, g.threshold) / s.histogram.total : null;
+}
+
+export interface StableIncident {
+  /** History index of the stable version's worst shared-incident interval. */
+  index: number;
+  /** Its level (error rate, or share slower than the threshold) as a fraction. */
+  level: number;
+}
+
+/**
+ * The stable version's worst breach of `g` earlier in this rollout, while it still served traffic: among the intervals
+ * in which it alone was significantly beyond the threshold (`baselineIncident`, a shared incident it suffered), the
+ * one with the highest level; null when it had none. Warm-up intervals count: the stable version has no cold start.
+ */
+export function worstStableIncident(
+  g: Guardrail,
+  views: readonly IntervalView[],
+  alpha: number,
+): StableIncident | null {
+  let worst: StableIncident | null = null;
+  for (const v of views) {
+    if (!baselineIncident(g, v, alpha)) continue;
+    const level = breachLevel(g, v.baseline);
+    if (level !== null && (worst === null || level > worst.level)) worst = { index: v.index, level };
+  }
+  return worst;
+}
+
+/**
+ * The canary's worst level over its `run` most recent intervals with data (at least the current one): what a
+ * failing run of the guardrail consists of.
+ */
+export function canaryRunLevel(g: Guardrail, views: readonly IntervalView[], run: number): number | null {
+  let worst: number | null = null;
+  let seen = 0;
+  for (let i = views.length - 1; i >= 0 && seen < Math.max(1, run); i--) {
+    const level = breachLevel(g, (views[i] as IntervalView).canary);
+    if (level === null) continue;
+    seen++;
+    if (worst === null || level > worst) worst = level;
+  }
+  return worst;
+}
+
 /** The interval's contribution to the sequential test, or null when it carries no canary evidence. */
 export function errorRateLlr(g: Guardrail, effect: number, alpha: number, v: IntervalView): number | null {
   if (!v.canary || v.warmup || baselineIncident(g, v, alpha)) return null;

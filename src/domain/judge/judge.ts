@@ -23,12 +23,21 @@
  *   damning interval (guardrailChecks.ts), and one interval adds at most one boundary's worth of evidence to a
  *   sequential test, so from the floor the test needs at least two intervals to cross. A shared 5xx burst next to
  *   an interval that breaches the threshold by a hair is not "two intervals in a row", even at 100 % where no baseline
- *   is left to attribute the burst.
+ *   is left to attribute the burst;
+ * - no single interval decides a sequential test either, in either direction: it crosses its boundary, and accepts
+ *   "not worse", only when the statistic without its most decisive interval does (context.ts `sequentialState`). One
+ *   freak minute (a canary-only chance cluster of failures, or one interval in which a 2× worse canary happens to fail
+ *   less than the baseline) can no longer roll a healthy canary back or carry a regressed one to 100 %.
  * Never FAIL on missing data: a check without enough requests or intervals HOLDs; an interval without canary data
  * has persistence 0. When the baseline breaches the same guardrail and the canary is not significantly worse than the
  * baseline, the canary's failure is attributed to a shared cause: `suppressed`, HOLD and a `shared_degradation`
  * alert, never a rollback. When the baseline's data is missing for one or two intervals while it should exist, canary
- * guardrail failures and the kill switch wait (HOLD) because attribution is impossible (`baselineBlind`).
+ * guardrail failures and the kill switch wait (HOLD) because attribution is impossible (`baselineBlind`). At 100 %,
+ * where no concurrent baseline is left, the stable version's own intervals earlier in this rollout are the control:
+ * a guardrail failure (or kill-switch burn) whose canary level is within `relativeMargin` of the worst shared incident
+ * the stable version itself suffered in this rollout (`baselineIncident`) may be another such incident, so it is
+ * `suppressed` with a `shared_degradation` alert (HOLD, a person decides); a breach beyond anything the stable
+ * version showed still rolls back.
  *
  * Multiple testing: the fixed-window tests share `alpha` per interval (Bonferroni over the configured checks); the
  * sequential tests share `sequentialAlpha` over the whole rollout (anytime-valid by Ville's inequality, bounded to
@@ -56,15 +65,17 @@ import {
   relativeErrorLlr,
   relativeTailLlr,
 } from './baselineChecks.js';
-import type { CheckContext, CheckReport } from './context.js';
+import { advanceSequential, type CheckContext, type CheckReport, pct } from './context.js';
 import {
   baselineBreachesErrorRate,
   baselineBreachesLatency,
+  canaryRunLevel,
   checkErrorRate,
   checkLatency,
   errorRateLlr,
   guardrailCheckId,
   latencyLlr,
+  worstStableIncident,
 } from './guardrailChecks.js';
 import { type IntervalView, toViews } from './intervals.js';
 import { checkKillSwitch } from './killSwitch.js';
@@ -101,6 +112,7 @@ export const INITIAL_JUDGE_STATE: Readonly<JudgeState> = Object.freeze({
   failedIntervals: 0,
   sequential: {},
   crossedRuns: {},
+  sequentialWithoutOne: {},
 });
 
 /** Judges the last interval of `input.history`. */
@@ -269,15 +281,25 @@ function judgeWithState(
   // beyond it would only delay that, never change a decision already taken. One interval adds at most one boundary:
   // a burst alone cannot lift the test from the floor across the boundary. Truncating a likelihood-ratio factor
   // keeps its expectation ≤ 1 under the null, so Ville's bound still holds.
+  // Each test also keeps the statistic with its most decisive interval left out (context.ts `advanceSequential`):
+  // crossing and accepting are decided on that (no single interval decides, in either direction).
   const sequential: Partial<Record<CheckId, number>> = { ...previous.sequential };
+  const withoutOne: Partial<Record<CheckId, { low: number; high: number }>> = { ...previous.sequentialWithoutOne };
   const crossedRuns: Partial<Record<CheckId, number>> = {};
   for (const spec of specs) {
     const llr = spec.llr(current);
     if (llr !== null && Number.isFinite(llr)) {
-      const added = Math.min(boundary, llr);
-      sequential[spec.id] = Math.min(2 * boundary, Math.max(-boundary, (sequential[spec.id] ?? 0) + added));
+      const value = sequential[spec.id];
+      // A state saved before the leave-one-out statistics existed carries only the full one: start them from it.
+      const stepped = advanceSequential(
+        value === undefined ? null : { value, ...(withoutOne[spec.id] ?? { low: value, high: value }) },
+        llr,
+        boundary,
+      );
+      sequential[spec.id] = stepped.value;
+      withoutOne[spec.id] = { low: stepped.low, high: stepped.high };
     }
-    const crossed = (sequential[spec.id] ?? 0) >= boundary;
+    const crossed = (withoutOne[spec.id]?.low ?? sequential[spec.id] ?? 0) >= boundary;
     crossedRuns[spec.id] = crossed ? (previous.crossedRuns?.[spec.id] ?? 0) + 1 : 0;
   }
   const next = input.step.nextTrafficPercent;
@@ -289,6 +311,7 @@ function judgeWithState(
     alphaPerCheck: options.alpha / windowTests,
     sequentialBoundary: boundary,
     sequential,
+    sequentialWithoutOne: withoutOne,
     crossedRuns,
     stepStartIndex:
       input.step.startIntervalIndex !== undefined && input.step.startIntervalIndex >= 0
@@ -341,11 +364,51 @@ function judgeWithState(
       r.evidence.message = `${r.evidence.message} — but the baseline's data is missing this interval, so a shared cause cannot be ruled out: waiting for it`;
     }
   }
+  // At 100 % no concurrent baseline is left, so the stable version's own intervals earlier in this rollout are the
+  // control: a breach no worse (within relativeMargin) than a shared incident the stable version itself suffered in
+  // this rollout may be another one, and attribution is impossible — HOLD and alert, never a rollback. A breach
+  // beyond anything the stable version showed is still the canary's.
+  const noConcurrentBaseline = input.step.trafficPercent >= 100 && current.baseline === null;
+  const historicalMessages: string[] = [];
+  const withinStableHistory = (g: Guardrail, run: number): string | null => {
+    if (!noConcurrentBaseline) return null;
+    const incident = worstStableIncident(g, views, ctx.alphaPerCheck);
+    if (!incident) return null;
+    const canary = canaryRunLevel(g, views, run);
+    if (canary === null || canary > options.relativeMargin * incident.level) return null;
+    const what = g.metric === 'error_rate' ? 'error rate' : `share slower than ${g.threshold} ms`;
+    return `${g.metric}: canary ${what} ${pct(canary)} is within ${options.relativeMargin}× of the ${pct(incident.level)} the stable version itself reached in interval ${incident.index} of this rollout (a shared incident)`;
+  };
+  guardrails.forEach((g, i) => {
+    const report = guardrailReports[i] as CheckReport;
+    if (report.evidence.outcome !== 'fail') return;
+    const why = withinStableHistory(g, report.evidence.persistence);
+    if (why === null) return;
+    historicalMessages.push(why);
+    report.evidence.outcome = 'suppressed';
+    report.evidence.message = `${report.evidence.message} — no concurrent baseline at 100 %, and ${why}: possibly shared, not rolled back`;
+  });
   let killFired = kill.fired;
   if (killFired && errorsShared) {
     killFired = false;
     kill.report.evidence.outcome = 'suppressed';
     kill.report.evidence.message = `${kill.report.evidence.message} — the baseline burns too: shared cause, not rolled back`;
+  }
+  if (killFired && errorGuardrail) {
+    const why = withinStableHistory(errorGuardrail, kill.report.evidence.persistence);
+    if (why !== null) {
+      killFired = false;
+      historicalMessages.push(why);
+      kill.report.evidence.outcome = 'suppressed';
+      kill.report.evidence.message = `${kill.report.evidence.message} — no concurrent baseline at 100 %, and ${why}: possibly shared, not rolled back`;
+    }
+  }
+  if (historicalMessages.length > 0) {
+    alerts.push({
+      kind: 'shared_degradation',
+      severity: 'warning',
+      message: `no concurrent baseline is left at 100 % and the degradation is no worse than one the stable version itself suffered earlier in this rollout (${[...new Set(historicalMessages)].join('; ')}): possibly a shared dependency or platform issue; holding the rollout, not rolling back — a person should check before promoting or rolling back`,
+    });
   }
   if (sharedMessages.length > 0) {
     alerts.push({
@@ -455,6 +518,12 @@ function judgeWithState(
       cumulativeLimit: cumulativeFailureLimit,
     },
     intervalIndex: current.index,
-    state: { intervalsJudged: views.length, failedIntervals: cumulative, sequential, crossedRuns },
+    state: {
+      intervalsJudged: views.length,
+      failedIntervals: cumulative,
+      sequential,
+      crossedRuns,
+      sequentialWithoutOne: withoutOne,
+    },
   };
 }

@@ -83,6 +83,12 @@ export interface JudgeState {
    * persistence of a failure the sequential test alone proves). Absent in states saved before it existed: then 0.
    */
   crossedRuns?: Partial<Record<CheckId, number>>;
+  /**
+   * The same floored statistics with the single most decisive interval left out: `low` is the smallest over the
+   * choice of interval (what crossing the boundary needs), `high` the largest (what accepting "not worse" needs).
+   * Absent in states saved before it existed: then equal to `sequential`.
+   */
+  sequentialWithoutOne?: Partial<Record<CheckId, { low: number; high: number }>>;
 }
 
 export interface JudgeStep {

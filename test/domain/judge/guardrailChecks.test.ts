@@ -16,7 +16,9 @@ describe('absolute error-rate guardrail', () => {
   });
 
   it('PASSes when the upper confidence bound is below the threshold', () => {
-    const r = judgeInterval(input(series(5, () => [healthy, base])));
+    // Six intervals: the next share is unknown, so the comparison with the baseline must also have accepted "not 2×
+    // worse", which it may not do on the strength of a single interval (five are just short without the sixth).
+    const r = judgeInterval(input(series(6, () => [healthy, base])));
     const e = ev(r, 'guardrail:error_rate');
     expect(e.outcome).toBe('pass');
     expect(e.bounds?.upper).toBeLessThan(0.3);
@@ -82,6 +84,55 @@ describe('absolute error-rate guardrail', () => {
     const twice = series(8, (i) => [i === 5 || i === 6 ? burst : fine, null]);
     const verdicts = replayJudge(input(twice, { step: bake })).map((r) => r.verdict);
     expect(verdicts.indexOf('FAIL')).toBe(6);
+  });
+
+  it('at 100 %, a breach no worse than a shared incident the stable version had in this rollout holds and alerts', () => {
+    // Intervals 0–5 at 50 %: the stable version suffers a 5 % shared outage in interval 2 (the canary too). Then the
+    // bake at 100 % (no baseline left) sees two 2 % bursts in a row: within 1.5× of what the stable version itself
+    // showed, so possibly shared — HOLD with an alert, not a rollback.
+    const outage = { requests: 10000, failures: 500 };
+    const fine = { requests: 10000, failures: 10 };
+    const burst = { requests: 20000, failures: 420 };
+    const bakeFine = { requests: 20000, failures: 20 };
+    const build = (bakeBurst: { requests: number; failures: number }) =>
+      series(12, (i) =>
+        i < 6 ? [i === 2 ? outage : fine, i === 2 ? outage : fine] : [i === 8 || i === 9 ? bakeBurst : bakeFine, null],
+      );
+    const stepOf = (i: number) =>
+      i < 6
+        ? { index: 2, trafficPercent: 50, minRequests: 0, nextTrafficPercent: 100 }
+        : { index: 3, trafficPercent: 100, minRequests: 0, startIntervalIndex: 6 };
+    const judge = (history: ReturnType<typeof series>) => {
+      const results: JudgeResult[] = [];
+      for (let i = 1; i <= history.length; i++) {
+        results.push(
+          judgeInterval(input(history.slice(0, i), { step: stepOf(i - 1), previous: results.at(-1)?.state })),
+        );
+      }
+      return results;
+    };
+    const shared = judge(build(burst));
+    expect(shared.map((r) => r.verdict)).not.toContain('FAIL');
+    const second = shared[9] as JudgeResult;
+    expect(second.verdict).toBe('HOLD');
+    expect(ev(second, 'guardrail:error_rate').outcome).toBe('suppressed');
+    expect(ev(second, 'guardrail:error_rate').message).toContain(
+      'within 1.5× of the 5 % the stable version itself reached in interval 2',
+    );
+    const alert = second.alerts.find((a) => a.kind === 'shared_degradation');
+    expect(alert?.message).toContain('no concurrent baseline is left at 100 %');
+    expect(second.failures.cumulative).toBe(0);
+    // Bursts of 10 %: beyond anything the stable version showed, so the canary's — the kill switch fires at once.
+    const own = judge(build({ requests: 20000, failures: 2000 }));
+    expect(own.map((r) => r.verdict).indexOf('FAIL')).toBe(8);
+    expect((own[8] as JudgeResult).killSwitch).toBe(true);
+    // A 5 % burn like the stable version's own outage: the kill switch is held back too.
+    const likeOutage = judge(build({ requests: 20000, failures: 1000 }));
+    expect(likeOutage.map((r) => r.verdict)).not.toContain('FAIL');
+    expect(ev(likeOutage[9] as JudgeResult, 'kill_switch:error_budget_burn').outcome).toBe('suppressed');
+    // Without the stable version's incident the same 2 % bursts roll back as well (nothing to attribute them to).
+    const clean = judge(series(12, (i) => (i < 6 ? [fine, fine] : [i === 8 || i === 9 ? burst : bakeFine, null])));
+    expect(clean.map((r) => r.verdict).indexOf('FAIL')).toBe(9);
   });
 
   it('with a one-interval window, the second failing interval must be significant on its own', () => {

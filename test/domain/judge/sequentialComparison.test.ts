@@ -4,6 +4,7 @@
  * proves.
  */
 import { describe, expect, it } from 'vitest';
+import { advanceSequential, type SequentialStatistic } from '../../../src/domain/judge/context.js';
 import { judgeInterval, replayJudge } from '../../../src/domain/judge/judge.js';
 import type { EvidenceItem, JudgeInput, JudgeResult, JudgeState, JudgeStep } from '../../../src/domain/judge/types.js';
 import type { IntervalMetrics } from '../../../src/domain/metrics.js';
@@ -51,8 +52,10 @@ describe('sequential comparison with the baseline', () => {
     // Not yet proven either way: the step may not lead to 100 % on "no significant difference".
     expect(ev(results[2] as JudgeResult, 'baseline:error_rate').outcome).toBe('hold');
     expect((results[2] as JudgeResult).reasons.join(' ')).toContain('not yet shown below 2× the baseline');
-    expect(verdicts(results)).toEqual(['HOLD', 'HOLD', 'HOLD', 'HOLD', 'FAIL', 'FAIL']);
-    const fail = results[4] as JudgeResult;
+    // Crossing needs the boundary without the most damning interval: five intervals of evidence, then two
+    // evaluations in a row.
+    expect(verdicts(results)).toEqual(['HOLD', 'HOLD', 'HOLD', 'HOLD', 'HOLD', 'FAIL']);
+    const fail = results[5] as JudgeResult;
     expect(ev(fail, 'baseline:error_rate').outcome).toBe('fail');
     expect(ev(fail, 'baseline:error_rate').message).toContain('sequential test over the rollout');
     expect(ev(fail, 'guardrail:error_rate').outcome).toBe('pass');
@@ -120,14 +123,14 @@ describe('sequential comparison with the baseline', () => {
     ];
     const results = replayJudge(
       input(
-        series(7, (i) => (i === 2 ? burst : twice)),
+        series(8, (i) => (i === 2 ? burst : twice)),
         { step: LAST_STEP },
       ),
     );
     const llr = (i: number) => (results[i] as JudgeResult).state.sequential['baseline:error_rate'];
     expect(llr(2)).toBe(llr(1));
-    expect(results.findIndex((r) => r.verdict === 'FAIL')).toBe(5);
-    expect(verdicts(results).slice(0, 5)).not.toContain('PASS');
+    expect(results.findIndex((r) => r.verdict === 'FAIL')).toBe(6);
+    expect(verdicts(results).slice(0, 6)).not.toContain('PASS');
   });
 
   it('does not promote at 100 % a regression it proved while the baseline was there', () => {
@@ -147,22 +150,95 @@ describe('sequential comparison with the baseline', () => {
   });
 
   it('fails on what the sequential test alone proves only after two evaluations in a row', () => {
-    // Four intervals at 2× cross the boundary at interval 3 with a breach run of 4; interval 4 looks better.
+    // Five intervals at 2× cross the boundary (without the most damning one) at interval 4 with a breach run of 5;
+    // interval 5 looks better.
     const better: [VersionSpec, VersionSpec] = [
       { requests: 10000, failures: 5 },
       { requests: 10000, failures: 15 },
     ];
     const results = replayJudge(
       input(
-        series(5, (i) => (i < 4 ? twice : better)),
+        series(6, (i) => (i < 5 ? twice : better)),
         { step: LAST_STEP },
       ),
     );
-    const crossed = results[3] as JudgeResult;
+    const crossed = results[4] as JudgeResult;
     expect(ev(crossed, 'baseline:error_rate').outcome).toBe('fail');
     expect(ev(crossed, 'baseline:error_rate').persistence).toBe(1);
     expect(crossed.verdict).toBe('HOLD');
     expect(verdicts(results)).not.toContain('FAIL');
+  });
+
+  it('does not roll back on a likelihood ratio that one interval carried across the boundary', () => {
+    // One minute with a chance cluster of canary failures (40 against 10), then minutes at 1.5× — Poisson noise at
+    // these counts. The full statistic sits above the boundary for six evaluations in a row; without the cluster it
+    // is nowhere near, so the test has not crossed.
+    const cluster: [VersionSpec, VersionSpec] = [
+      { requests: 10000, failures: 40 },
+      { requests: 10000, failures: 10 },
+    ];
+    const mild: [VersionSpec, VersionSpec] = [
+      { requests: 10000, failures: 15 },
+      { requests: 10000, failures: 10 },
+    ];
+    const results = replayJudge(
+      input(
+        series(6, (i) => (i === 0 ? cluster : mild)),
+        { step: LAST_STEP },
+      ),
+    );
+    const boundary = Math.log(5 / 0.01);
+    expect(results.every((r) => (r.state.sequential['baseline:error_rate'] as number) >= boundary)).toBe(true);
+    expect(results.every((r) => (r.state.sequentialWithoutOne?.['baseline:error_rate']?.low ?? 0) < boundary)).toBe(
+      true,
+    );
+    expect(verdicts(results)).not.toContain('FAIL');
+    expect(results.every((r) => ev(r, 'baseline:error_rate').outcome !== 'fail')).toBe(true);
+  });
+
+  it('does not accept "not 2× worse" on the strength of one lucky interval', () => {
+    // A canary at 2× with one minute in which it failed none of 16 failures: the full likelihood ratio falls below
+    // 0.1 at interval 2, but without that minute the evidence points to 2×, so the last step does not pass.
+    const lucky: [VersionSpec, VersionSpec] = [
+      { requests: 10000, failures: 0 },
+      { requests: 10000, failures: 16 },
+    ];
+    const results = replayJudge(
+      input(
+        series(4, (i) => (i === 1 ? lucky : twice)),
+        { step: LAST_STEP },
+      ),
+    );
+    const third = results[2] as JudgeResult;
+    expect(third.state.sequential['baseline:error_rate'] as number).toBeLessThan(Math.log(0.1));
+    expect(third.verdict).toBe('HOLD');
+    expect(ev(third, 'baseline:error_rate').outcome).toBe('hold');
+    expect(ev(third, 'baseline:error_rate').message).toContain('without its most favourable interval');
+    expect(verdicts(results)).not.toContain('PASS');
+  });
+
+  it('keeps the statistic without its most decisive interval exactly (against leaving each one out)', () => {
+    const boundary = Math.log(5 / 0.01);
+    const clamp = (x: number) => Math.min(2 * boundary, Math.max(-boundary, x));
+    const path = (xs: readonly number[]) => xs.reduce((s, x) => clamp(s + Math.min(boundary, x)), 0);
+    // A deterministic pseudo-random walk with jumps that hit the floor, the ceiling and the one-boundary cap.
+    let seed = 7;
+    const next = () => {
+      seed = (seed * 1103515245 + 12345) % 2147483648;
+      return seed / 2147483648;
+    };
+    for (let trial = 0; trial < 50; trial++) {
+      const xs = Array.from({ length: 25 }, () => (next() - 0.5) * (next() < 0.2 ? 20 : 4));
+      let stat: SequentialStatistic | null = null;
+      for (let t = 0; t < xs.length; t++) {
+        stat = advanceSequential(stat, xs[t] as number, boundary);
+        const prefix = xs.slice(0, t + 1);
+        const left = prefix.map((_, j) => path(prefix.filter((_, k) => k !== j)));
+        expect(stat.value).toBeCloseTo(path(prefix), 9);
+        expect(stat.low).toBeCloseTo(Math.min(...left), 9);
+        expect(stat.high).toBeCloseTo(Math.max(...left), 9);
+      }
+    }
   });
 
   it('adds at most one boundary of evidence per interval', () => {
