@@ -6,7 +6,8 @@
  * credentials to the activity's serviceUrl: that is only acceptable on 127.0.0.1 (the composition root binds there
  * and says so), and is what the local tests and the Agents Playground use.
  */
-import { TeamsAdapter } from '@microsoft/teams-ai';
+// The module itself, not teams-ai's index (see bot.ts).
+import { TeamsAdapter } from '@microsoft/teams-ai/lib/TeamsAdapter.js';
 import { ConfigurationServiceClientCredentialFactory } from 'botbuilder';
 import type { TeamsAuth } from '../config/config.js';
 

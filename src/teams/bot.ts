@@ -4,12 +4,12 @@
  * `handleAction` and are answered in the invoke response; a decision also edits the card in place for everyone
  * (REPLACE_FOR_ALL), while refusals and personal views (stale clicks, details) only reach the clicker.
  */
-import {
-  AdaptiveCardActionExecuteResponseType,
-  Application,
-  type TeamsAdapter,
-  type TurnState,
-} from '@microsoft/teams-ai';
+// teams-ai's own modules, not its index: the index also loads its AI stack (openai, the gpt tokenizer tables and
+// msal, about 20 MB resident) that this bot does not use; negotiation has its own model client, loaded on demand.
+import { AdaptiveCardActionExecuteResponseType } from '@microsoft/teams-ai/lib/AdaptiveCards.js';
+import { Application } from '@microsoft/teams-ai/lib/Application.js';
+import type { TeamsAdapter } from '@microsoft/teams-ai/lib/TeamsAdapter.js';
+import type { TurnState } from '@microsoft/teams-ai/lib/TurnState.js';
 import { ActivityTypes, type TurnContext } from 'botbuilder';
 import { renderChatCard } from '../cards/index.js';
 import { KeyedQueue } from '../chat/background.js';
