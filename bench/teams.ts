@@ -15,12 +15,13 @@
  * Env: BENCH_CONVERSATIONS (50), BENCH_ROUNDS (4), BENCH_WARMUP (10), BENCH_WARMUP_ROUNDS (2),
  * BENCH_DATABASE_URL (PostgreSQL instead of PGlite),
  * BENCH_CPU_PROF (a directory: the server runs under `node --cpu-prof` and writes its profiles there),
- * BENCH_SERVER_FLAGS (more Node options for the server, e.g. V8 heap sizes),
- * BENCH_SERVER_ENTRY (a compiled entry point such as dist/main.js, run with plain node as the container image does;
- * default: src/main.ts under tsx, as `npm start` does).
+ * BENCH_SERVER_FLAGS (the server's Node options; default: those of `npm start` and the image's CMD),
+ * BENCH_SERVER (`build`, the default: the server compiled as the container image builds and runs it, `node <flags>
+ * dist/main.js`; `tsx`: src/main.ts under tsx, as `npm start` runs it, which holds about 70 MB more for tsx),
+ * BENCH_SERVER_ENTRY (another compiled entry point, run with plain node).
  */
-import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -50,10 +51,38 @@ interface Server {
   stop(): Promise<void>;
 }
 
+const ROOT = join(import.meta.dirname, '..');
+
+/** The Node options `npm start` gives the server (the image's CMD has the same; a test keeps them equal). */
+function startScriptFlags(): string[] {
+  const start = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: { start: string } }).scripts
+    .start;
+  return start.split(/\s+/).filter((word) => /^--(?!import\b)/.test(word));
+}
+
+/** Compiles src as the Dockerfile's build stage does (tsc, then the non-TypeScript assets copied beside the output). */
+function buildServer(outDir: string): string {
+  execFileSync(
+    process.execPath,
+    [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json', '--outDir', outDir],
+    {
+      cwd: ROOT,
+      stdio: 'inherit',
+    },
+  );
+  cpSync(join(ROOT, 'src'), outDir, { recursive: true, filter: (path) => !path.endsWith('.ts') });
+  return join(outDir, 'main.js');
+}
+
+let serverEntry: string[] = ['--import', 'tsx', 'src/main.ts'];
+
 async function startServer(dataDir: string): Promise<Server> {
   const profile = process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [];
-  const flags = (process.env.BENCH_SERVER_FLAGS ?? '').split(/\s+/).filter(Boolean);
-  const entry = process.env.BENCH_SERVER_ENTRY ? [process.env.BENCH_SERVER_ENTRY] : ['--import', 'tsx', 'src/main.ts'];
+  const flags =
+    process.env.BENCH_SERVER_FLAGS !== undefined
+      ? process.env.BENCH_SERVER_FLAGS.split(/\s+/).filter(Boolean)
+      : startScriptFlags();
+  const entry = serverEntry;
   const child = spawn(process.execPath, [...profile, ...flags, ...entry], {
     env: {
       ...process.env,
@@ -261,6 +290,11 @@ function fmt(ms: number): string {
 }
 
 async function main(): Promise<void> {
+  // Inside the project, so the compiled server resolves node_modules as in the image.
+  const buildDir = join(ROOT, '.tmp-bench-teams');
+  if (process.env.BENCH_SERVER_ENTRY) serverEntry = [process.env.BENCH_SERVER_ENTRY];
+  else if ((process.env.BENCH_SERVER ?? 'build') === 'build') serverEntry = [buildServer(join(buildDir, 'dist'))];
+  else if (process.env.BENCH_SERVER !== 'tsx') throw new Error('BENCH_SERVER must be build or tsx');
   const dataDir = mkdtempSync(join(tmpdir(), 'chaos-bench-teams-'));
   const connector = await startFakeConnector();
   // First boot creates the embedded database (initdb), a one-off memory peak; measure it apart from the run.
@@ -335,6 +369,9 @@ async function main(): Promise<void> {
       `first boot on an empty data directory (database initialisation), peak RSS: ${(firstBootPeak / (1024 * 1024)).toFixed(1)} MB`,
     );
     console.log(`store: ${process.env.BENCH_DATABASE_URL ? 'PostgreSQL (BENCH_DATABASE_URL)' : 'embedded PGlite'}`);
+    console.log(
+      `server: node ${[...(process.env.BENCH_SERVER_FLAGS !== undefined ? process.env.BENCH_SERVER_FLAGS.split(/\s+/).filter(Boolean) : startScriptFlags()), ...serverEntry].join(' ')}`,
+    );
     const ok = percentile(cards, 99) < 300 && percentile(clicks, 99) < 150 && mb < 300;
     console.log(ok ? 'all goals met' : 'GOAL MISSED');
   } finally {
@@ -342,6 +379,7 @@ async function main(): Promise<void> {
     await server.stop();
     await connector.close();
     rmSync(dataDir, { recursive: true, force: true });
+    rmSync(buildDir, { recursive: true, force: true });
   }
 }
 

@@ -128,7 +128,13 @@ describe('Dockerfile', () => {
     // The probe script itself must be valid JavaScript.
     const script = JSON.parse(healthcheck.slice(healthcheck.indexOf('['))) as string[];
     expect(() => new Function(script[2] as string)).not.toThrow();
-    expect(final.instructions.find((i) => i.keyword === 'CMD')?.args).toBe('["node", "dist/main.js"]');
+    // The image runs the compiled entry with the same Node flags as `npm start` (the memory settings).
+    const start = (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { scripts: { start: string } })
+      .scripts.start;
+    const startFlags = start.split(/\s+/).filter((word) => /^--(?!import\b)/.test(word));
+    expect(startFlags).toContain('--liftoff-only');
+    const cmd = JSON.parse(final.instructions.find((i) => i.keyword === 'CMD')?.args ?? '[]') as string[];
+    expect(cmd).toEqual(['node', ...startFlags, 'dist/main.js']);
     const userIndex = final.instructions.findIndex((i) => i.keyword === 'USER');
     const cmdIndex = final.instructions.findIndex((i) => i.keyword === 'CMD');
     expect(userIndex).toBeLessThan(cmdIndex);
