@@ -243,11 +243,13 @@ function render(tallies: Tallies, names: string[]): string {
       },
     ],
     ['S1 healthy promoted within horizon', (n) => pct(f(n, 'S1').promoted, f(n, 'S1').n)],
+    ['S1 healthy held for a person (stalled)', (n) => pct(f(n, 'S1').stalled, f(n, 'S1').n)],
     ['S1 median intervals to promote', (n) => `${quantile(f(n, 'S1').promoteIntervals, 0.5) ?? 'n/a'}`],
     ['S2 hard: detection latency median (EI)', (n) => `${quantile(f(n, 'S2').latencies, 0.5) ?? 'n/a'}`],
     ['S2 hard: detection latency p95 (EI)', (n) => `${quantile(f(n, 'S2').latencies, 0.95) ?? 'n/a'}`],
     ['S2 hard: missed (promoted)', (n) => pct(f(n, 'S2').promoted, f(n, 'S2').n)],
     ['S3 soft: missed (promoted)', (n) => pct(f(n, 'S3').promoted, f(n, 'S3').n)],
+    ['S3 soft: held for a person (stalled)', (n) => pct(f(n, 'S3').stalled, f(n, 'S3').n)],
     ['S3b variance-only: missed (promoted)', (n) => pct(f(n, 'S3b').promoted, f(n, 'S3b').n)],
     ['S4 slow leak: missed (promoted)', (n) => pct(f(n, 'S4').promoted, f(n, 'S4').n)],
     [
