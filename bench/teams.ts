@@ -16,12 +16,12 @@
  * BENCH_DATABASE_URL (PostgreSQL instead of PGlite),
  * BENCH_CPU_PROF (a directory: the server runs under `node --cpu-prof` and writes its profiles there),
  * BENCH_SERVER_FLAGS (the server's Node options; default: those of `npm start` and the image's CMD),
- * BENCH_SERVER (`build`, the default: the server compiled as the container image builds and runs it, `node <flags>
- * dist/main.js`; `tsx`: src/main.ts under tsx, as `npm start` runs it, which holds about 70 MB more for tsx),
+ * BENCH_SERVER (`build`, the default: the server compiled and run as `npm start` and the container image do,
+ * `node <flags> dist/main.js`; `tsx`: src/main.ts under tsx, as `npm run dev` runs it, about 70 MB more for tsx),
  * BENCH_SERVER_ENTRY (another compiled entry point, run with plain node).
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -57,10 +57,15 @@ const ROOT = join(import.meta.dirname, '..');
 function startScriptFlags(): string[] {
   const start = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: { start: string } }).scripts
     .start;
-  return start.split(/\s+/).filter((word) => /^--(?!import\b)/.test(word));
+  const words = start.split(/\s+/);
+  const options = words.slice(words.lastIndexOf('node') + 1);
+  return options.slice(
+    0,
+    options.findIndex((word) => !word.startsWith('--')),
+  );
 }
 
-/** Compiles src as the Dockerfile's build stage does (tsc, then the non-TypeScript assets copied beside the output). */
+/** Compiles src as `npm run build` does for `npm start` and the image (tsc, then the assets copied beside it). */
 function buildServer(outDir: string): string {
   execFileSync(
     process.execPath,
@@ -70,7 +75,7 @@ function buildServer(outDir: string): string {
       stdio: 'inherit',
     },
   );
-  cpSync(join(ROOT, 'src'), outDir, { recursive: true, filter: (path) => !path.endsWith('.ts') });
+  execFileSync(process.execPath, [join(ROOT, 'scripts/copyAssets.mjs'), outDir], { stdio: 'inherit' });
   return join(outDir, 'main.js');
 }
 

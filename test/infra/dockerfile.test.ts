@@ -55,6 +55,20 @@ function parseDockerfile(text: string): { args: Record<string, string>; stages: 
   return { args: globalArgs, stages };
 }
 
+/** The Node options and entry of the `node …` command in an npm script (`--import tsx` is the loader, not an option). */
+function nodeCommandOf(script: string): { flags: string[]; entry: string } {
+  const words = script.split(/\s+/);
+  const rest = words.slice(words.lastIndexOf('node') + 1);
+  const flags: string[] = [];
+  for (let i = 0; i < rest.length; i++) {
+    const word = rest[i] as string;
+    if (word === '--import') i++;
+    else if (word.startsWith('--')) flags.push(word);
+    else return { flags, entry: word };
+  }
+  return { flags, entry: '' };
+}
+
 const dockerfile = parseDockerfile(readFileSync(join(root, 'Dockerfile'), 'utf8'));
 const stage = (name: string) => {
   const found = dockerfile.stages.find((s) => s.name === name);
@@ -128,13 +142,16 @@ describe('Dockerfile', () => {
     // The probe script itself must be valid JavaScript.
     const script = JSON.parse(healthcheck.slice(healthcheck.indexOf('['))) as string[];
     expect(() => new Function(script[2] as string)).not.toThrow();
-    // The image runs the compiled entry with the same Node flags as `npm start` (the memory settings).
-    const start = (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { scripts: { start: string } })
-      .scripts.start;
-    const startFlags = start.split(/\s+/).filter((word) => /^--(?!import\b)/.test(word));
-    expect(startFlags).toContain('--liftoff-only');
+    // The image runs the compiled entry with the same Node flags as `npm start` and `npm run dev` (memory settings).
+    const scripts = (
+      JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { scripts: Record<string, string> }
+    ).scripts;
+    const start = nodeCommandOf(scripts.start ?? '');
+    expect(start.entry).toBe('dist/main.js');
+    expect(start.flags).toContain('--liftoff-only');
+    expect(nodeCommandOf(scripts.dev ?? '')).toEqual({ flags: start.flags, entry: 'src/main.ts' });
     const cmd = JSON.parse(final.instructions.find((i) => i.keyword === 'CMD')?.args ?? '[]') as string[];
-    expect(cmd).toEqual(['node', ...startFlags, 'dist/main.js']);
+    expect(cmd).toEqual(['node', ...start.flags, 'dist/main.js']);
     const userIndex = final.instructions.findIndex((i) => i.keyword === 'USER');
     const cmdIndex = final.instructions.findIndex((i) => i.keyword === 'CMD');
     expect(userIndex).toBeLessThan(cmdIndex);
