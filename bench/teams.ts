@@ -17,7 +17,8 @@
  * BENCH_CPU_PROF (a directory: the server runs under `node --cpu-prof` and writes its profiles there),
  * BENCH_SERVER_FLAGS (the server's Node options; default: those of `npm start` and the image's CMD),
  * BENCH_SERVER (`build`, the default: the server compiled and run as `npm start` and the container image do,
- * `node <flags> dist/main.js`; `tsx`: src/main.ts under tsx, as `npm run dev` runs it, about 70 MB more for tsx),
+ * `node <flags> dist/main.js`; `tsx`: src/main.ts under tsx, as `npm run dev` runs it, about 70 MB more for tsx;
+ * `floor`: bench/floor/server.ts, the same HTTP and Bot Framework stack with handlers that do nothing, under tsx),
  * BENCH_SERVER_ENTRY (another compiled entry point, run with plain node).
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
@@ -38,6 +39,8 @@ const CONVERSATIONS = Number(process.env.BENCH_CONVERSATIONS ?? 50);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 4);
 const WARMUP = Number(process.env.BENCH_WARMUP ?? 10);
 const WARMUP_ROUNDS = Number(process.env.BENCH_WARMUP_ROUNDS ?? 2);
+/** BENCH_SERVER=floor: the same stack with handlers that do nothing (bench/floor/server.ts), the framework's floor. */
+const FLOOR = process.env.BENCH_SERVER === 'floor';
 const APPROVER = {
   id: '29:bench-approver',
   name: 'Bench Approver',
@@ -174,7 +177,7 @@ async function approve(server: Server, connector: FakeConnector, posted: Posted)
   );
   const ms = performance.now() - clickedAt;
   const body = clicked.body as { type?: string; value?: unknown } | undefined;
-  if (clicked.status !== 200 || !JSON.stringify(body?.value ?? '').includes('Approved by')) {
+  if (clicked.status !== 200 || !JSON.stringify(body?.value ?? '').includes(FLOOR ? 'AdaptiveCard' : 'Approved by')) {
     throw new Error(`Approve answered ${clicked.status}: ${clicked.text.slice(0, 200)}`);
   }
   return ms;
@@ -208,12 +211,22 @@ interface Work {
   cpuMs: number;
 }
 
+/** CPU time of a process, all threads (Linux: utime + stime in /proc/<pid>/stat, USER_HZ 100). */
+function cpuMsOf(pid: number): number {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return Number.NaN;
+  }
+}
+
 async function workDone(server: Server): Promise<Work> {
   const m = await scrape(server);
   return {
     statements: m.get('chaos_store_statements_total') ?? Number.NaN,
     transactions: m.get('chaos_store_transactions_total') ?? Number.NaN,
-    cpuMs: (m.get('chaos_process_cpu_seconds_total') ?? Number.NaN) * 1000,
+    cpuMs: cpuMsOf(server.child.pid ?? 0),
   };
 }
 
@@ -299,7 +312,8 @@ async function main(): Promise<void> {
   const buildDir = join(ROOT, '.tmp-bench-teams');
   if (process.env.BENCH_SERVER_ENTRY) serverEntry = [process.env.BENCH_SERVER_ENTRY];
   else if ((process.env.BENCH_SERVER ?? 'build') === 'build') serverEntry = [buildServer(join(buildDir, 'dist'))];
-  else if (process.env.BENCH_SERVER !== 'tsx') throw new Error('BENCH_SERVER must be build or tsx');
+  else if (FLOOR) serverEntry = ['--import', 'tsx', 'bench/floor/server.ts'];
+  else if (process.env.BENCH_SERVER !== 'tsx') throw new Error('BENCH_SERVER must be build, tsx or floor');
   const dataDir = mkdtempSync(join(tmpdir(), 'chaos-bench-teams-'));
   const connector = await startFakeConnector();
   // First boot creates the embedded database (initdb), a one-off memory peak; measure it apart from the run.
@@ -357,28 +371,37 @@ async function main(): Promise<void> {
     for (const [name, p50, p99, goal] of rows)
       console.log(`${name.padEnd(16)} ${p50.padStart(10)} ${p99.padStart(10)}  ${goal}`);
     console.log(`peak RSS of the server: ${mb.toFixed(1)} MB (goal < 300 MB)`);
-    const inMb = (name: string) => `${((runtime.get(name) ?? Number.NaN) / (1024 * 1024)).toFixed(1)} MB`;
-    console.log(
-      `  at the end: RSS ${inMb('chaos_process_resident_memory_bytes')}, V8 heap ${inMb('chaos_nodejs_heap_size_total_bytes')} (used ${inMb('chaos_nodejs_heap_size_used_bytes')}), external (WASM, buffers) ${inMb('chaos_nodejs_external_memory_bytes')}`,
-    );
-    const statements = (w: StoreWork) => `${w.statements} SQL statements in ${w.transactions} transactions`;
-    console.log(
-      `store work, one conversation at a time (background work included): assess turn ${statements(perTurn.assess)}, Approve click ${statements(perTurn.click)}`,
-    );
     const run = minus(workAfter, workBefore);
     const per = (n: number) => (n / cards.length).toFixed(1);
+    // The floor server has no /metrics and no store: only its CPU is reported.
+    if (!FLOOR) {
+      const inMb = (name: string) => `${((runtime.get(name) ?? Number.NaN) / (1024 * 1024)).toFixed(1)} MB`;
+      console.log(
+        `  at the end: RSS ${inMb('chaos_process_resident_memory_bytes')}, V8 heap ${inMb('chaos_nodejs_heap_size_total_bytes')} (used ${inMb('chaos_nodejs_heap_size_used_bytes')}), external (WASM, buffers) ${inMb('chaos_nodejs_external_memory_bytes')}`,
+      );
+      const statements = (w: StoreWork) => `${w.statements} SQL statements in ${w.transactions} transactions`;
+      console.log(
+        `store work, one conversation at a time (background work included): assess turn ${statements(perTurn.assess)}, Approve click ${statements(perTurn.click)}`,
+      );
+      console.log(
+        `concurrent run, per conversation (assess + Approve): ${per(run.statements)} SQL statements in ${per(run.transactions)} transactions`,
+      );
+      console.log(
+        `first boot on an empty data directory (database initialisation), peak RSS: ${(firstBootPeak / (1024 * 1024)).toFixed(1)} MB`,
+      );
+    }
+    console.log(`server CPU per conversation (assess + Approve, all threads): ${per(run.cpuMs)} ms`);
     console.log(
-      `concurrent run, per conversation (assess + Approve): ${per(run.statements)} SQL statements in ${per(run.transactions)} transactions, server CPU ${per(run.cpuMs)} ms (all threads)`,
+      FLOOR
+        ? 'store: none (BENCH_SERVER=floor: the framework stack with handlers that do nothing)'
+        : `store: ${process.env.BENCH_DATABASE_URL ? 'PostgreSQL (BENCH_DATABASE_URL)' : 'embedded PGlite'}`,
     );
-    console.log(
-      `first boot on an empty data directory (database initialisation), peak RSS: ${(firstBootPeak / (1024 * 1024)).toFixed(1)} MB`,
-    );
-    console.log(`store: ${process.env.BENCH_DATABASE_URL ? 'PostgreSQL (BENCH_DATABASE_URL)' : 'embedded PGlite'}`);
     console.log(
       `server: node ${[...(process.env.BENCH_SERVER_FLAGS !== undefined ? process.env.BENCH_SERVER_FLAGS.split(/\s+/).filter(Boolean) : startScriptFlags()), ...serverEntry].join(' ')}`,
     );
     const ok = percentile(cards, 99) < 300 && percentile(clicks, 99) < 150 && mb < 300;
-    console.log(ok ? 'all goals met' : 'GOAL MISSED');
+    if (FLOOR) console.log('floor run: the goals apply to the real server, not to this one');
+    else console.log(ok ? 'all goals met' : 'GOAL MISSED');
   } finally {
     clearInterval(sampler);
     await server.stop();
