@@ -49,7 +49,7 @@ EXPOSE 3978
 # Slim images have no curl: probe with Node's fetch.
 HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:' + (process.env.PORT || 3978) + '/healthz', { signal: AbortSignal.timeout(4000) }).then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
-# The same V8 flags as `npm start` and `npm run dev` (docs/benchmarks-teams.md, "Memory"): PGlite's WebAssembly stays on the baseline
-# compiler (its optimised tier cost about 50 MB and no measurable CPU here), and the V8 heap grows by 40 % past its
-# live size instead of waiting for hundreds of megabytes of garbage.
+# The same V8 flags as `npm start` and `npm run dev` (docs/benchmarks-teams.md, "Current figures"): PGlite's
+# WebAssembly stays on the baseline compiler (its optimised tier cost about 50 MB and no measurable CPU here), and the
+# V8 heap grows by 40 % past its live size instead of waiting for hundreds of megabytes of garbage.
 CMD ["node", "--liftoff-only", "--heap-growing-percent=40", "dist/main.js"]

@@ -84,14 +84,14 @@ function buildServer(outDir: string): string {
 
 let serverEntry: string[] = ['--import', 'tsx', 'src/main.ts'];
 
+function serverFlags(): string[] {
+  const flags = process.env.BENCH_SERVER_FLAGS;
+  return flags !== undefined ? flags.split(/\s+/).filter(Boolean) : startScriptFlags();
+}
+
 async function startServer(dataDir: string): Promise<Server> {
   const profile = process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [];
-  const flags =
-    process.env.BENCH_SERVER_FLAGS !== undefined
-      ? process.env.BENCH_SERVER_FLAGS.split(/\s+/).filter(Boolean)
-      : startScriptFlags();
-  const entry = serverEntry;
-  const child = spawn(process.execPath, [...profile, ...flags, ...entry], {
+  const child = spawn(process.execPath, [...profile, ...serverFlags(), ...serverEntry], {
     env: {
       ...process.env,
       PORT: '0',
@@ -396,9 +396,7 @@ async function main(): Promise<void> {
         ? 'store: none (BENCH_SERVER=floor: the framework stack with handlers that do nothing)'
         : `store: ${process.env.BENCH_DATABASE_URL ? 'PostgreSQL (BENCH_DATABASE_URL)' : 'embedded PGlite'}`,
     );
-    console.log(
-      `server: node ${[...(process.env.BENCH_SERVER_FLAGS !== undefined ? process.env.BENCH_SERVER_FLAGS.split(/\s+/).filter(Boolean) : startScriptFlags()), ...serverEntry].join(' ')}`,
-    );
+    console.log(`server: node ${[...serverFlags(), ...serverEntry].join(' ')}`);
     const ok = percentile(cards, 99) < 300 && percentile(clicks, 99) < 150 && mb < 300;
     if (FLOOR) console.log('floor run: the goals apply to the real server, not to this one');
     else console.log(ok ? 'all goals met' : 'GOAL MISSED');

@@ -52,6 +52,23 @@ export function hashAuditEntry(entry: Omit<StoredAuditEntry, 'hash'>): string {
     .digest('hex');
 }
 
+/** What an entry's hash covers: the row's content, its place in the chain and its predecessor's hash. */
+function chainEntry(
+  seq: number,
+  row: Pick<StoredAuditEntry, 'at' | 'actor' | 'action' | 'subject' | 'payload'>,
+  prevHash: string,
+): Omit<StoredAuditEntry, 'hash'> {
+  return {
+    seq,
+    at: row.at,
+    actor: row.actor,
+    action: row.action,
+    subject: row.subject,
+    payload: row.payload,
+    prevHash,
+  };
+}
+
 /** Stages an entry within the caller's transaction (or as its own statement); the chainer seals it. */
 export async function appendAudit(executor: SqlExecutor, record: AuditRecord): Promise<void> {
   await executor.query('insert into audit_pending (at, actor, action, subject, payload) values ($1, $2, $3, $4, $5)', [
@@ -92,15 +109,7 @@ export async function sealPendingAudit(driver: SqlDriver, limit = 500): Promise<
     let prevHash = head.hash;
     const sealed: StoredAuditEntry[] = pending.map((row) => {
       seq += 1;
-      const entry = {
-        seq,
-        at: row.at,
-        actor: row.actor,
-        action: row.action,
-        subject: row.subject,
-        payload: row.payload,
-        prevHash,
-      };
+      const entry = chainEntry(seq, row, prevHash);
       prevHash = hashAuditEntry(entry);
       return { ...entry, hash: prevHash };
     });
@@ -279,15 +288,7 @@ export function verifyAuditChain(driver: SqlDriver, pageSize = 2_000): Promise<A
         if (row.prev_hash !== prevHash) {
           return broken(seq, `entry ${seq} does not point at the hash of entry ${seq - 1}`);
         }
-        const recomputed = hashAuditEntry({
-          seq,
-          at: row.at,
-          actor: row.actor,
-          action: row.action,
-          subject: row.subject,
-          payload: row.payload,
-          prevHash: row.prev_hash,
-        });
+        const recomputed = hashAuditEntry(chainEntry(seq, row, row.prev_hash));
         if (recomputed !== row.hash) {
           return broken(seq, `entry ${seq} was changed after it was written (hash mismatch)`);
         }
