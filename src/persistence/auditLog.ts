@@ -278,10 +278,10 @@ export function verifyAuditChain(driver: SqlDriver, pageSize = 2_000): Promise<A
       pending,
     });
     for (;;) {
-      const rows = await tx.query<SealedRow>('select * from audit_log where seq >= $1 order by seq limit $2', [
-        expectedSeq,
-        pageSize,
-      ]);
+      const rows = await tx.query<SealedRow>(
+        'select seq, at, actor, action, subject, payload, prev_hash, hash from audit_log where seq >= $1 order by seq limit $2',
+        [expectedSeq, pageSize],
+      );
       for (const row of rows) {
         const seq = Number(row.seq);
         if (seq !== expectedSeq) return broken(expectedSeq, `entry ${expectedSeq} is missing (next is ${seq})`);

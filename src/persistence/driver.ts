@@ -1,14 +1,17 @@
 /**
  * One small SQL interface over two engines: PGlite (in-process PostgreSQL, files under a data directory — the
- * embedded default) and PostgreSQL through `pg` (several replicas). Everything above it is the same SQL.
+ * embedded default) and PostgreSQL (several replicas), both through `pg`. Everything above it is the same SQL.
  */
+import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
+import type { Duplex } from 'node:stream';
 import { Worker } from 'node:worker_threads';
 import type { PGlite } from '@electric-sql/pglite';
 import pg from 'pg';
 import { type DataDirLock, lockDataDir } from './dataDirLock.js';
+import { PgliteWireStream } from './pgliteWire.js';
 
 export interface SqlExecutor {
   query<T = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<T[]>;
@@ -46,91 +49,46 @@ export class StoreError extends Error {
 
 const IDENTIFIER = /^[a-z_][a-z0-9_]{0,62}$/;
 
-/** PGlite runs one statement at a time on one connection: every call and transaction goes through one queue. */
-class PgliteDriver implements SqlDriver {
-  readonly kind = 'pglite' as const;
-  private tail: Promise<unknown> = Promise.resolve();
+/**
+ * Both engines through `pg`: PostgreSQL over its socket, PGlite over an in-process stream (pgliteWire.ts), so type
+ * parsing, error fields and transactions are the same code on both.
+ *
+ * Statements are prepared once per connection under a name derived from their text (the store's SQL is a fixed set
+ * of texts; only parameters vary), so the server parses them once and can reuse a generic plan. On PGlite, where the
+ * database runs on the server's own thread, parsing and planning were most of a statement's cost.
+ */
+class PgDriver implements SqlDriver {
   private readonly counts: SqlStatistics = { statements: 0, transactions: 0 };
+  private readonly names = new Map<string, string>();
 
   constructor(
-    private readonly db: PGlite,
-    private readonly lock?: DataDirLock,
+    readonly kind: 'pglite' | 'postgres',
+    private readonly pool: pg.Pool,
+    private readonly onClose: () => Promise<void> = async () => undefined,
   ) {}
 
   statistics(): SqlStatistics {
     return { ...this.counts };
   }
 
-  private serialise<T>(work: () => Promise<T>): Promise<T> {
-    const run = this.tail.then(work, work);
-    this.tail = run.catch(() => undefined);
-    return run;
-  }
-
-  query<T>(sql: string, params: unknown[] = []): Promise<T[]> {
-    this.counts.statements += 1;
-    return this.serialise(async () => (await this.db.query<T>(sql, params)).rows);
-  }
-
-  execute(sql: string, params: unknown[] = []): Promise<number> {
-    this.counts.statements += 1;
-    return this.serialise(async () => (await this.db.query(sql, params)).affectedRows ?? 0);
-  }
-
-  exec(sql: string): Promise<void> {
-    this.counts.statements += 1;
-    return this.serialise(async () => {
-      await this.db.exec(sql);
-    });
-  }
-
-  transaction<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T> {
-    const counts = this.counts;
-    counts.transactions += 1;
-    return this.serialise(() =>
-      this.db.transaction(async (tx) =>
-        fn({
-          query: async <R>(sql: string, params: unknown[] = []) => {
-            counts.statements += 1;
-            return (await tx.query<R>(sql, params)).rows;
-          },
-          execute: async (sql: string, params: unknown[] = []) => {
-            counts.statements += 1;
-            return (await tx.query(sql, params)).affectedRows ?? 0;
-          },
-        }),
-      ),
-    );
-  }
-
-  async close(): Promise<void> {
-    await this.tail;
-    try {
-      await this.db.close();
-    } finally {
-      this.lock?.release();
+  /** pg's query config with the statement's name (the first 16 hex digits of the SHA-1 of its text). */
+  private prepared(sql: string, params: unknown[]): pg.QueryConfig {
+    let name = this.names.get(sql);
+    if (name === undefined) {
+      name = `chaos_${createHash('sha1').update(sql).digest('hex').slice(0, 16)}`;
+      this.names.set(sql, name);
     }
-  }
-}
-
-class PostgresDriver implements SqlDriver {
-  readonly kind = 'postgres' as const;
-  private readonly counts: SqlStatistics = { statements: 0, transactions: 0 };
-
-  constructor(private readonly pool: pg.Pool) {}
-
-  statistics(): SqlStatistics {
-    return { ...this.counts };
+    return { name, text: sql, values: params };
   }
 
   async query<T>(sql: string, params: unknown[] = []): Promise<T[]> {
     this.counts.statements += 1;
-    return (await this.pool.query(sql, params)).rows as T[];
+    return (await this.pool.query(this.prepared(sql, params))).rows as T[];
   }
 
   async execute(sql: string, params: unknown[] = []): Promise<number> {
     this.counts.statements += 1;
-    return (await this.pool.query(sql, params)).rowCount ?? 0;
+    return (await this.pool.query(this.prepared(sql, params))).rowCount ?? 0;
   }
 
   async exec(sql: string): Promise<void> {
@@ -147,11 +105,11 @@ class PostgresDriver implements SqlDriver {
       const result = await fn({
         query: async <R>(sql: string, params: unknown[] = []) => {
           counts.statements += 1;
-          return (await client.query(sql, params)).rows as R[];
+          return (await client.query(this.prepared(sql, params))).rows as R[];
         },
         execute: async (sql: string, params: unknown[] = []) => {
           counts.statements += 1;
-          return (await client.query(sql, params)).rowCount ?? 0;
+          return (await client.query(this.prepared(sql, params))).rowCount ?? 0;
         },
       });
       await client.query('COMMIT');
@@ -165,7 +123,11 @@ class PostgresDriver implements SqlDriver {
   }
 
   async close(): Promise<void> {
-    await this.pool.end();
+    try {
+      await this.pool.end();
+    } finally {
+      await this.onClose();
+    }
   }
 }
 
@@ -209,7 +171,7 @@ export async function openDriver(options: DriverOptions): Promise<SqlDriver> {
         cause: error,
       });
     });
-    return new PostgresDriver(pool);
+    return new PgDriver('postgres', pool);
   }
   const dataDir = options.dataDir ?? '.data/pglite';
   let lock: DataDirLock | undefined;
@@ -233,7 +195,23 @@ export async function openDriver(options: DriverOptions): Promise<SqlDriver> {
     lock?.release();
     throw error;
   }
-  const driver = new PgliteDriver(db, lock);
+  // PGlite is one session for the life of the instance: one connection, never closed while the store is open (pg's
+  // pool queues the other callers, and a transaction holds the connection until it ends).
+  const pool = new pg.Pool({
+    max: 1,
+    idleTimeoutMillis: 0,
+    user: 'postgres',
+    database: 'template1',
+    stream: () => new PgliteWireStream(db) as unknown as Duplex,
+  });
+  pool.on('error', () => undefined);
+  const driver = new PgDriver('pglite', pool, async () => {
+    try {
+      await db.close();
+    } finally {
+      lock?.release();
+    }
+  });
   if (options.schema) {
     await driver.exec(`create schema if not exists ${options.schema}; set search_path to ${options.schema};`);
   }

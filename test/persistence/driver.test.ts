@@ -1,6 +1,6 @@
 /**
  * The SQL driver on both engines: statement counters, PostgreSQL error fields, and transactions that see none of
- * the statements other callers send while they are open (PGlite runs them on its own thread, one at a time).
+ * the statements other callers send while they are open (PGlite has one connection: they wait for the transaction).
  */
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -39,6 +39,16 @@ describe.each(ENGINES)('SQL driver on $name', (engine) => {
       statements: before.statements + 3,
       transactions: before.transactions + 1,
     });
+  });
+
+  it('prepares a statement once per connection and runs it again by name', async () => {
+    const sql = 'select note from items where id = $1';
+    const prepared = await db.transaction(async (tx) => {
+      expect(await tx.query(sql, [1])).toEqual([{ note: 'one' }]);
+      expect(await tx.query(sql, [2])).toEqual([{ note: 'two' }]);
+      return tx.query<{ name: string }>('select name from pg_prepared_statements where statement = $1', [sql]);
+    });
+    expect(prepared).toEqual([{ name: expect.stringMatching(/^chaos_[0-9a-f]{16}$/) }]);
   });
 
   it('keeps PostgreSQL error fields', async () => {
