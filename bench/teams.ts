@@ -18,7 +18,8 @@
  * BENCH_SERVER_FLAGS (the server's Node options; default: those of `npm start` and the image's CMD),
  * BENCH_SERVER (`build`, the default: the server compiled and run as `npm start` and the container image do,
  * `node <flags> dist/main.js`; `tsx`: src/main.ts under tsx, as `npm run dev` runs it, about 70 MB more for tsx;
- * `floor`: bench/floor/server.ts, the same HTTP and Bot Framework stack with handlers that do nothing, under tsx),
+ * `floor`: bench/floor/server.ts, the same HTTP and Bot Framework stack with handlers that do nothing, compiled as well:
+ * bundled with esbuild, packages left to node_modules),
  * BENCH_SERVER_ENTRY (another compiled entry point, run with plain node).
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
@@ -80,6 +81,21 @@ function buildServer(outDir: string): string {
   );
   execFileSync(process.execPath, [join(ROOT, 'scripts/copyAssets.mjs'), outDir], { stdio: 'inherit' });
   return join(outDir, 'main.js');
+}
+
+/** Compiles the floor server (bench/floor/server.ts and the src modules it imports) into one file. */
+async function buildFloor(outfile: string): Promise<string> {
+  const { build } = await import('esbuild');
+  await build({
+    entryPoints: [join(ROOT, 'bench/floor/server.ts')],
+    outfile,
+    bundle: true,
+    packages: 'external',
+    format: 'esm',
+    platform: 'node',
+    logLevel: 'warning',
+  });
+  return outfile;
 }
 
 let serverEntry: string[] = ['--import', 'tsx', 'src/main.ts'];
@@ -312,7 +328,7 @@ async function main(): Promise<void> {
   const buildDir = join(ROOT, '.tmp-bench-teams');
   if (process.env.BENCH_SERVER_ENTRY) serverEntry = [process.env.BENCH_SERVER_ENTRY];
   else if ((process.env.BENCH_SERVER ?? 'build') === 'build') serverEntry = [buildServer(join(buildDir, 'dist'))];
-  else if (FLOOR) serverEntry = ['--import', 'tsx', 'bench/floor/server.ts'];
+  else if (FLOOR) serverEntry = [await buildFloor(join(buildDir, 'floor.mjs'))];
   else if (process.env.BENCH_SERVER !== 'tsx') throw new Error('BENCH_SERVER must be build, tsx or floor');
   const dataDir = mkdtempSync(join(tmpdir(), 'chaos-bench-teams-'));
   const connector = await startFakeConnector();
