@@ -3,6 +3,8 @@
  * split across writes reassembled, errors answered without ending the session, and a disconnect that leaves the
  * instance serving the next connection.
  */
+import v8 from 'node:v8';
+import vm from 'node:vm';
 import { PGlite } from '@electric-sql/pglite';
 import pg from 'pg';
 import { serialize } from 'pg-protocol';
@@ -25,8 +27,8 @@ describe('PgliteWireStream', () => {
 
   beforeAll(async () => {
     db = await PGlite.create();
-    const raw = db.execProtocolRaw.bind(db);
-    db.execProtocolRaw = (message, options) => {
+    const raw = db.execProtocolRawStream.bind(db);
+    db.execProtocolRawStream = (message, options) => {
       batches.push(messageTypes(message));
       return raw(message, options);
     };
@@ -104,6 +106,25 @@ describe('PgliteWireStream', () => {
       expect(db.isInTransaction()).toBe(false);
     } finally {
       await next.end();
+    }
+  });
+
+  it('keeps nothing of the answers it has passed on', async () => {
+    v8.setFlagsFromString('--expose-gc');
+    const collect = vm.runInNewContext('gc') as () => void;
+    const client = await connect();
+    try {
+      const megabyte = { name: 'megabyte', text: "select repeat('x', 1000000) as filler, $1::int as n", values: [0] };
+      await client.query(megabyte);
+      collect();
+      const before = process.memoryUsage();
+      for (let n = 0; n < 100; n++) await client.query({ ...megabyte, values: [n] });
+      collect();
+      const after = process.memoryUsage();
+      // 100 MB went through; PGlite's execProtocolRaw would have kept every answer, parsed, for the instance's life.
+      expect(after.heapUsed + after.arrayBuffers - (before.heapUsed + before.arrayBuffers)).toBeLessThan(20e6);
+    } finally {
+      await client.end();
     }
   });
 
