@@ -76,7 +76,7 @@ export class SqlContractStore implements ChatStore {
     const stored = await this.db.query(
       `with contract as (${contractRow})
        insert into contract_revisions (contract_id, revision, content_hash, state, document, created_by, created_at)
-       select id, $2::integer, $5::text, $3::text, $7::jsonb, $6::text, $4::timestamptz from contract returning 1`,
+       select id, $2::integer, $5::text, $3::text, $7::json, $6::text, $4::timestamptz from contract returning 1`,
       [
         contract.id,
         contract.revision,

@@ -176,9 +176,23 @@ export const MIGRATIONS: { version: number; name: string; sql: string }[] = [
       create index audit_log_subject on audit_log (subject, seq desc)
     `,
   },
+  {
+    version: 4,
+    // The two large documents are written and read whole, never searched inside: json keeps the text as given (no
+    // conversion to jsonb's binary form and back) and external storage skips compressing it. A 5 KB contract: insert
+    // 0.65 → 0.33 ms, read 0.45 → 0.24 ms; a 50 KB rollout record: update 2.5 → 1.4 ms, read 1.3 → 0.6 ms (PGlite).
+    name: 'contract documents and rollout records stored as json, uncompressed',
+    sql: `
+      alter table contract_revisions alter column document type json using document::json;
+      alter table contract_revisions alter column document set storage external;
+      alter table rollouts alter column record type json using record::json;
+      alter table rollouts alter column record set storage external
+    `,
+  },
 ];
 
-export async function migrate(driver: SqlDriver): Promise<number[]> {
+/** Applies the migrations not applied yet (all of MIGRATIONS by default); returns the versions it applied. */
+export async function migrate(driver: SqlDriver, migrations = MIGRATIONS): Promise<number[]> {
   await driver.exec(`
     create table if not exists schema_migrations (
       version integer primary key,
@@ -187,7 +201,7 @@ export async function migrate(driver: SqlDriver): Promise<number[]> {
     );
   `);
   const applied: number[] = [];
-  for (const migration of MIGRATIONS) {
+  for (const migration of migrations) {
     const done = await driver.transaction(async (tx) => {
       await tx.query(`select pg_advisory_xact_lock(hashtext('chaos-negotiator-migrations'))`);
       const rows = await tx.query('select 1 from schema_migrations where version = $1', [migration.version]);

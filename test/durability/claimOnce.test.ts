@@ -96,7 +96,7 @@ describe.skipIf(!DATABASE_URL)('two worker processes on one PostgreSQL', () => {
     // The stored records agree: every one carries exactly one worker's mark, and nothing is due or leased.
     const rows = await store.driver.query<{ id: string; log: string[]; leased: boolean }>(
       `select id, record->'log' as log, lease_token is not null as leased from rollouts
-       where next_due_at <= now() or lease_token is not null or jsonb_array_length(record->'log') <> 1`,
+       where next_due_at <= now() or lease_token is not null or json_array_length(record->'log') <> 1`,
     );
     expect(rows).toEqual([]);
     const marks = await store.driver.query<{ mark: string; n: string }>(
