@@ -83,12 +83,39 @@ class PgDriver implements SqlDriver {
 
   async query<T>(sql: string, params: unknown[] = []): Promise<T[]> {
     this.counts.statements += 1;
-    return (await this.pool.query(this.prepared(sql, params))).rows as T[];
+    return (await this.runPrepared(sql, params)).rows as T[];
   }
 
   async execute(sql: string, params: unknown[] = []): Promise<number> {
     this.counts.statements += 1;
-    return (await this.pool.query(this.prepared(sql, params))).rowCount ?? 0;
+    return (await this.runPrepared(sql, params)).rowCount ?? 0;
+  }
+
+  /**
+   * Runs a prepared statement. When a migration changed what it returns since it was prepared on that connection
+   * (another replica's migration, during a rolling deploy), PostgreSQL refuses it there for as long as the connection
+   * lives: the connection is dropped and the statement runs once more on a fresh one, which prepares it again.
+   */
+  private async runPrepared(sql: string, params: unknown[]): Promise<pg.QueryResult> {
+    try {
+      return await this.runOnConnection(sql, params);
+    } catch (error) {
+      if (!isStalePlan(error)) throw error;
+      return this.runOnConnection(sql, params);
+    }
+  }
+
+  private async runOnConnection(sql: string, params: unknown[]): Promise<pg.QueryResult> {
+    const client = await this.pool.connect();
+    let stale = false;
+    try {
+      return await client.query(this.prepared(sql, params));
+    } catch (error) {
+      stale = isStalePlan(error);
+      throw error;
+    } finally {
+      client.release(stale);
+    }
   }
 
   async exec(sql: string): Promise<void> {
@@ -100,6 +127,7 @@ class PgDriver implements SqlDriver {
     const counts = this.counts;
     counts.transactions += 1;
     const client = await this.pool.connect();
+    let stale = false;
     try {
       await client.query('BEGIN');
       const result = await fn({
@@ -116,9 +144,11 @@ class PgDriver implements SqlDriver {
       return result;
     } catch (error) {
       await client.query('ROLLBACK').catch(() => undefined);
+      stale = isStalePlan(error);
       throw error;
     } finally {
-      client.release();
+      // A connection with a stale prepared statement is dropped; the caller's retry gets a fresh one.
+      client.release(stale);
     }
   }
 
@@ -129,6 +159,12 @@ class PgDriver implements SqlDriver {
       await this.onClose();
     }
   }
+}
+
+/** PostgreSQL's refusal to run a prepared statement whose result columns changed since it was prepared. */
+function isStalePlan(error: unknown): boolean {
+  const { code, message } = (error ?? {}) as { code?: unknown; message?: unknown };
+  return code === '0A000' && typeof message === 'string' && message.includes('cached plan must not change result type');
 }
 
 export interface DriverOptions {

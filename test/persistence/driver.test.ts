@@ -51,6 +51,16 @@ describe.each(ENGINES)('SQL driver on $name', (engine) => {
     expect(prepared).toEqual([{ name: expect.stringMatching(/^chaos_[0-9a-f]{16}$/) }]);
   });
 
+  it('prepares a statement again when a migration changed its result since', async () => {
+    const sql = 'select note from items where id = $1';
+    expect(await db.query(sql, [1])).toEqual([{ note: 'one' }]);
+    await db.exec('alter table items alter column note type varchar(40)');
+    expect(await db.query(sql, [1])).toEqual([{ note: 'one' }]);
+    await db.exec('alter table items alter column note type text');
+    await expect(db.transaction((tx) => tx.query(sql, [1]))).rejects.toThrow('cached plan must not change result type');
+    expect(await db.transaction((tx) => tx.query(sql, [1]))).toEqual([{ note: 'one' }]);
+  });
+
   it('keeps PostgreSQL error fields', async () => {
     const failure = await db.query('insert into items (id, note) values (1, $1)', ['again']).catch((e: unknown) => e);
     expect(failure).toBeInstanceOf(Error);
