@@ -50,7 +50,9 @@ export class PgliteWireStream extends Duplex {
 
   override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
     const ready = this.terminated ? undefined : this.takeCompletePipeline(chunk);
-    if (!ready) {
+    if (!ready || ready.length === 0) {
+      // A disconnect only ends this stream: PGlite serves one session for the life of the instance.
+      if (this.terminated) this.push(null);
       callback();
       return;
     }
@@ -65,7 +67,10 @@ export class PgliteWireStream extends Duplex {
     callback();
   }
 
-  /** The buffered messages up to and including the last one that asks for an answer, or undefined. */
+  /**
+   * The buffered messages up to and including the last one that asks for an answer (or up to a Terminate, left out),
+   * or undefined while none is complete.
+   */
   private takeCompletePipeline(chunk: Buffer): Buffer | undefined {
     const buffer = this.pending.length === 0 ? chunk : Buffer.concat([...this.pending, chunk]);
     let at = 0;
@@ -78,10 +83,15 @@ export class PgliteWireStream extends Duplex {
     }
     while (at + 5 <= buffer.length) {
       const type = buffer[at] as number;
+      if (type === TERMINATE) {
+        // Never handed to PGlite: in its single-user backend, Terminate would end the one session for good.
+        this.terminated = true;
+        this.keep(Buffer.alloc(0));
+        return buffer.subarray(0, at);
+      }
       const next = at + 1 + buffer.readInt32BE(at + 1);
       if (next > buffer.length) break;
-      if (type === TERMINATE) this.terminated = true;
-      if (type === SYNC || type === QUERY || type === FLUSH || type === TERMINATE) end = next;
+      if (type === SYNC || type === QUERY || type === FLUSH) end = next;
       at = next;
     }
     if (end === 0) return this.keep(buffer);
@@ -95,11 +105,6 @@ export class PgliteWireStream extends Duplex {
   }
 
   private async run(messages: Buffer): Promise<void> {
-    if (this.terminated && messages.length === 5 && messages[0] === TERMINATE) {
-      // PGlite serves one session for the life of the instance: a disconnect only ends this stream.
-      this.push(null);
-      return;
-    }
     if (messages[0] === 0) await this.resetSession();
     // Streamed, not execProtocolRaw: that one also parses every answer into a list PGlite keeps for the instance's
     // life when called directly (2 GB after the guardian bench), and the parse was CPU nobody used.

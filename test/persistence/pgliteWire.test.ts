@@ -129,6 +129,27 @@ describe('PgliteWireStream', () => {
     }
   });
 
+  it('answers what comes before a Terminate in the same write, and keeps the session for the next connection', async () => {
+    const stream = new PgliteWireStream(db);
+    const answers: Buffer[] = [];
+    stream.on('data', (chunk: Buffer) => answers.push(chunk));
+    const ended = new Promise((resolve) => stream.once('end', resolve));
+    await new Promise((resolve) =>
+      stream.write(serialize.startup({ user: 'postgres', database: 'template1' }), resolve),
+    );
+    batches.length = 0;
+    stream.write(Buffer.concat([serialize.query('select 8 as eight'), serialize.end()]));
+    await ended;
+    expect(batches).toEqual(['Q']);
+    expect(Buffer.concat(answers).toString('latin1')).toContain('eight');
+    const next = await connect();
+    try {
+      expect((await next.query('select 9 as nine')).rows).toEqual([{ nine: 9 }]);
+    } finally {
+      await next.end();
+    }
+  });
+
   it('ends the stream on Terminate and leaves PGlite serving the next connection', async () => {
     const first = await connect();
     await first.query('create table kept (id integer)');
