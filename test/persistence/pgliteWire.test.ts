@@ -48,6 +48,18 @@ describe('PgliteWireStream', () => {
     return client;
   };
 
+  /** A stream driven by hand, past its startup; the batches seen are cleared. */
+  const startedStream = async () => {
+    const stream = new PgliteWireStream(db);
+    const answers: Buffer[] = [];
+    stream.on('data', (chunk: Buffer) => answers.push(chunk));
+    const write = (bytes: Buffer) =>
+      new Promise<void>((resolve, reject) => stream.write(bytes, (e) => (e ? reject(e) : resolve())));
+    await write(serialize.startup({ user: 'postgres', database: 'template1' }));
+    batches.length = 0;
+    return { stream, answers, write };
+  };
+
   it('hands a parameterised statement to PGlite in one call, and a prepared one without its Parse', async () => {
     const client = await connect();
     try {
@@ -73,14 +85,8 @@ describe('PgliteWireStream', () => {
   });
 
   it('waits for the rest of a message split across writes', async () => {
-    const stream = new PgliteWireStream(db);
-    const answers: Buffer[] = [];
-    stream.on('data', (chunk: Buffer) => answers.push(chunk));
-    const write = (bytes: Buffer) =>
-      new Promise<void>((resolve, reject) => stream.write(bytes, (e) => (e ? reject(e) : resolve())));
-    await write(serialize.startup({ user: 'postgres', database: 'template1' }));
+    const { stream, answers, write } = await startedStream();
     const query = serialize.query('select 7 as seven');
-    batches.length = 0;
     await write(query.subarray(0, 6));
     expect(batches).toEqual([]);
     await write(query.subarray(6));
@@ -130,14 +136,8 @@ describe('PgliteWireStream', () => {
   });
 
   it('answers what comes before a Terminate in the same write, and keeps the session for the next connection', async () => {
-    const stream = new PgliteWireStream(db);
-    const answers: Buffer[] = [];
-    stream.on('data', (chunk: Buffer) => answers.push(chunk));
+    const { stream, answers } = await startedStream();
     const ended = new Promise((resolve) => stream.once('end', resolve));
-    await new Promise((resolve) =>
-      stream.write(serialize.startup({ user: 'postgres', database: 'template1' }), resolve),
-    );
-    batches.length = 0;
     stream.write(Buffer.concat([serialize.query('select 8 as eight'), serialize.end()]));
     await ended;
     expect(batches).toEqual(['Q']);
