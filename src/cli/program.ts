@@ -19,6 +19,7 @@ import { registerAssessCommand } from './commands/assess.js';
 import { registerAuditCommand } from './commands/audit.js';
 import { registerBacktestCommand } from './commands/backtest.js';
 import { registerExportCommand } from './commands/export.js';
+import { registerReplayCommand } from './commands/replay.js';
 import { registerSimulateCommand } from './commands/simulate.js';
 
 export interface CliIo {
@@ -91,6 +92,7 @@ export function buildProgram(deps: CliDeps): Command {
   registerBacktestCommand(program, deps);
   registerExportCommand(program, deps);
   registerSimulateCommand(program, deps);
+  registerReplayCommand(program, deps);
   registerAuditCommand(program, deps);
   return program;
 }

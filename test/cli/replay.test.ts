@@ -1,0 +1,131 @@
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { run, SEED } from './cliHarness.js';
+
+const T0 = Date.parse('2026-01-05T10:00:00Z');
+let dir: string;
+
+/** A minute-by-minute series: 3,000 requests a minute, healthy figures, `bad` rows with 2 % errors. */
+function series(rows: number, bad: (i: number) => boolean, extra = ''): string {
+  const lines = [`timestamp,requests,errors,p50_ms,p95_ms,p99_ms${extra ? `,${extra}` : ''}`];
+  for (let i = 0; i < rows; i++) {
+    lines.push(`${new Date(T0 + i * 60_000).toISOString()},3000,${bad(i) ? 60 : 1},40,120,200${extra ? ',' : ''}`);
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+async function file(name: string, text: string): Promise<string> {
+  const path = join(dir, name);
+  await writeFile(path, text);
+  return path;
+}
+
+function jsonLines(stdout: string): Record<string, unknown>[] {
+  return stdout
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
+}
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'chaos-replay-'));
+});
+
+describe('chaos replay', () => {
+  it('prints one JSON line per interval with the guardian decision, then the summary', async () => {
+    const metrics = await file(
+      'regression.csv',
+      series(40, (i) => i >= 12),
+    );
+    const r = await run(['replay', SEED, '--metrics', metrics, '--json']);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const lines = jsonLines(r.stdout);
+    const summary = lines.pop() as { summary: Record<string, number> };
+    for (const [k, line] of lines.entries()) {
+      expect(Object.keys(line)).toEqual(['index', 'timestamp', 'verdict', 'phase', 'weight', 'action', 'reasons']);
+      expect(line.index).toBe(k);
+      expect(line.timestamp).toBe(new Date(T0 + k * 60_000).toISOString());
+    }
+    const rollback = lines.findIndex((l) => l.action === 'rollback');
+    expect(rollback).toBeGreaterThanOrEqual(12);
+    expect(lines[rollback]).toMatchObject({ verdict: 'FAIL', phase: 'rolled_back', weight: 0 });
+    expect(lines.slice(0, 12).every((l) => l.verdict !== 'FAIL')).toBe(true);
+    // Without --continuous the replay stops when the rollout ends.
+    expect(lines).toHaveLength(rollback + 1);
+    expect(summary.summary).toEqual({
+      intervals: lines.length,
+      rollouts: 1,
+      rollbacks: 1,
+      promotions: 0,
+      pass: lines.filter((l) => l.verdict === 'PASS').length,
+      hold: lines.filter((l) => l.verdict === 'HOLD').length,
+      fail: 1,
+      asks: 0,
+    });
+  });
+
+  it('with --continuous starts the next rollout at the next row, and promotes healthy ones', async () => {
+    const metrics = await file(
+      'healthy.csv',
+      series(150, () => false),
+    );
+    const r = await run(['replay', SEED, '--metrics', metrics, '--json', '--continuous', '--risk-level', 'medium']);
+    expect(r.code).toBe(0);
+    const lines = jsonLines(r.stdout);
+    const summary = (lines.pop() as { summary: Record<string, number> }).summary;
+    expect(lines).toHaveLength(150);
+    expect(summary.rollbacks).toBe(0);
+    expect(summary.promotions).toBeGreaterThanOrEqual(2);
+    const promote = lines.findIndex((l) => l.action === 'promote');
+    expect(lines[promote + 1]).toMatchObject({ weight: 25, phase: 'progressing' });
+    expect(lines.some((l) => l.action === 'advance')).toBe(true);
+  });
+
+  it('prints a table and the summary without --json; --risk-level drafts at that level', async () => {
+    const metrics = await file(
+      'short.csv',
+      series(5, () => false),
+    );
+    const r = await run(['replay', SEED, '--metrics', metrics, '--risk-level', 'low']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('LOW risk (--risk-level)');
+    expect(r.stdout).toMatch(/#\s+timestamp\s+rollout\s+verdict\s+action\s+phase\s+weight/);
+    expect(r.stdout).toContain('5 intervals of 60 s');
+  });
+
+  it('honours --interval: two rows per interval are merged', async () => {
+    const metrics = await file(
+      'fine.csv',
+      series(20, () => false),
+    );
+    const r = await run(['replay', SEED, '--metrics', metrics, '--json', '--interval', '120']);
+    expect(r.code).toBe(0);
+    const lines = jsonLines(r.stdout);
+    lines.pop();
+    expect(lines).toHaveLength(10);
+    expect(lines[1]?.timestamp).toBe(new Date(T0 + 120_000).toISOString());
+  });
+
+  it('exits 2 naming the line and column of bad input', async () => {
+    const bad = await file(
+      'bad.csv',
+      'timestamp,requests,errors\n2026-01-05T10:00:00Z,10,0\n2026-01-05T10:01:00Z,-3,0\n',
+    );
+    const r = await run(['replay', SEED, '--metrics', bad]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe(`error: ${bad}: line 3, column requests: "-3" is not a non-negative integer\n`);
+    const unknown = await file('unknown.csv', 'timestamp,requests,errors,cpu\n60,1,0,5\n');
+    const u = await run(['replay', SEED, '--metrics', unknown]);
+    expect(u.code).toBe(2);
+    expect(u.stderr).toContain('unknown column cpu');
+    const level = await run(['replay', SEED, '--metrics', unknown, '--risk-level', 'extreme']);
+    expect(level.code).toBe(2);
+    expect(level.stderr).toContain('--risk-level must be one of low, medium, high, critical');
+    const one = await file('one.csv', 'timestamp,requests,errors\n60,1,0\n');
+    expect((await run(['replay', SEED, '--metrics', one])).stderr).toContain('pass --interval');
+    expect((await run(['replay', SEED, '--metrics', join(dir, 'missing.csv')])).code).toBe(2);
+  });
+});
