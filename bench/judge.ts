@@ -13,6 +13,7 @@
 import { fork } from 'node:child_process';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
+import { guardianJudgeConfiguration } from '../src/domain/judge/configuration.js';
 import { clopperPearsonUpper } from '../src/domain/judge/distributions.js';
 import type { Guardrail } from '../src/domain/model.js';
 import { DEFAULT_POLICY } from '../src/domain/policy.js';
@@ -116,21 +117,32 @@ function buildContract(): BenchContract {
     intervals: stepIntervals,
     minRequests: level.stepMinRequests,
   }));
-  const bakeIntervals = 10;
+  const bakeIntervals = Math.round(level.bakeTimeSeconds / interval);
   const planned = steps.reduce((a, s) => a + s.intervals, 0) + bakeIntervals;
+  const guardrails = [
+    g('error_rate', level.errorRateMaxPercent, '%'),
+    g('latency_p95', Math.round(q.p95 * level.latencyP95Factor), 'ms'),
+    g('latency_p99', Math.round(q.p99 * level.latencyP99Factor), 'ms'),
+  ];
+  // The cold start every controller may skip is the production judge's (src/domain/judge/configuration.ts).
+  const { options } = guardianJudgeConfiguration({
+    guardrails,
+    ramp: {
+      analysisIntervalSeconds: interval,
+      consecutiveFailureLimit: level.consecutiveFailureLimit,
+      cumulativeFailureLimit: level.cumulativeFailureLimit,
+    },
+    targetErrorRatePercent: 0.1,
+  });
   return {
-    guardrails: [
-      g('error_rate', level.errorRateMaxPercent, '%'),
-      g('latency_p95', Math.round(q.p95 * level.latencyP95Factor), 'ms'),
-      g('latency_p99', Math.round(q.p99 * level.latencyP99Factor), 'ms'),
-    ],
+    guardrails,
     steps,
     bakeIntervals,
     intervalSeconds: interval,
     consecutiveFailureLimit: level.consecutiveFailureLimit,
     cumulativeFailureLimit: level.cumulativeFailureLimit,
     targetErrorRatePercent: 0.1,
-    warmupIntervals: 1,
+    warmupIntervals: options.warmupIntervals,
     horizonIntervals: 2 * planned,
   };
 }
@@ -313,7 +325,7 @@ async function main(): Promise<void> {
     `Judge benchmark: ${ROLLOUTS} seeded rollouts per family, ${FAMILIES.length} families, ${names.length} controllers`,
   );
   console.log(
-    `Contract (high-risk policy defaults): ${g}; ramp ${contract.steps.map((s) => `${s.percent}%×${s.intervals}`).join(' → ')} → 100%×${contract.bakeIntervals} (bake shortened to 10 EI); EI ${contract.intervalSeconds}s; limits ${contract.consecutiveFailureLimit} consecutive / ${contract.cumulativeFailureLimit} cumulative; SLO target error ${contract.targetErrorRatePercent} %; ${QPS} req/s unless low traffic; warm-up ${contract.warmupIntervals} EI`,
+    `Contract (high-risk policy defaults): ${g}; ramp ${contract.steps.map((s) => `${s.percent}%×${s.intervals}`).join(' → ')} → 100%×${contract.bakeIntervals}; EI ${contract.intervalSeconds}s; limits ${contract.consecutiveFailureLimit} consecutive / ${contract.cumulativeFailureLimit} cumulative; SLO target error ${contract.targetErrorRatePercent} %; ${QPS} req/s unless low traffic; warm-up ${contract.warmupIntervals} EI`,
   );
   for (const f of FAMILIES) console.log(`  ${f.id}: ${f.title}`);
   console.log('');

@@ -3,6 +3,7 @@
  * the rollout state machine (src/domain/rollout) turns verdicts into traffic moves, rollbacks and pauses. A rollout
  * that pauses for a person (progress deadline without evidence) counts as stalled, never as a rollback.
  */
+import { guardianJudgeConfiguration } from '../../src/domain/judge/configuration.js';
 import { judgeInterval } from '../../src/domain/judge/judge.js';
 import type { JudgeState } from '../../src/domain/judge/types.js';
 import type { IntervalMetrics } from '../../src/domain/metrics.js';
@@ -30,6 +31,12 @@ export class ChaosNegotiatorController implements Controller {
         cumulativeFailureLimit: contract.cumulativeFailureLimit,
       },
     };
+    // The production judge configuration (the same function the rollout worker calls).
+    const judge = guardianJudgeConfiguration({
+      guardrails: contract.guardrails,
+      ramp: terms.ramp,
+      targetErrorRatePercent: contract.targetErrorRatePercent,
+    });
     const apply = (effects: RolloutEffect[], nextIndex: number) => {
       for (const e of effects) {
         if (e.type === 'set_traffic_weight') {
@@ -55,16 +62,13 @@ export class ChaosNegotiatorController implements Controller {
       const nextTrafficPercent =
         state.phase === 'progressing' ? (contract.steps[state.stepIndex + 1]?.percent ?? 100) : 100;
       const verdict = judgeInterval({
-        guardrails: contract.guardrails,
+        guardrails: judge.guardrails,
         step: { index: 0, trafficPercent, minRequests: 0, startIntervalIndex: stepStart, nextTrafficPercent },
         history,
-        errorBudget: { targetErrorRatePercent: contract.targetErrorRatePercent },
-        limits: {
-          consecutiveFailureLimit: contract.consecutiveFailureLimit,
-          cumulativeFailureLimit: contract.cumulativeFailureLimit,
-        },
+        errorBudget: judge.errorBudget,
+        limits: judge.limits,
         previous: judgeState,
-        options: { warmupIntervals: contract.warmupIntervals, evidenceBounds: false },
+        options: judge.options,
       });
       judgeState = verdict.state;
       const now = new Date(T0 + (i + 1) * contract.intervalSeconds * 1000);

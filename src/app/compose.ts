@@ -113,7 +113,7 @@ export async function composeApp(config: AppConfig, overrides: ComposeOverrides 
 
   const guardian = overrides.rollouts
     ? undefined
-    : await createGuardian({ config, store, surfaces, logger, metrics, clock });
+    : await createGuardian({ config, store, surfaces, logger, metrics, clock, policy });
   const rollouts = overrides.rollouts ?? guardian?.service;
 
   // Decisions settle GitHub protection-rule callbacks; the integrations are built after the chat service.

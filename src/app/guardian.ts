@@ -18,6 +18,7 @@ import type { ChatStore } from '../chat/store.js';
 import type { AppConfig } from '../config/index.js';
 import type { MetricProvider } from '../domain/metrics.js';
 import type { Contract, ContractState } from '../domain/model.js';
+import type { Policy } from '../domain/policy.js';
 import { ChatRolloutNotifier } from '../guardian/notifier.js';
 import { InMemoryRolloutRepository, type RolloutRecord, type RolloutRepository } from '../guardian/repository.js';
 import { GuardianService } from '../guardian/service.js';
@@ -122,6 +123,8 @@ export async function createGuardian(input: {
   logger: WorkerLogger;
   metrics?: ChaosMetrics;
   clock?: () => Date;
+  /** The policy contracts are drafted under; the judge configuration derives from it (default DEFAULT_POLICY). */
+  policy?: Policy;
 }): Promise<Guardian> {
   const { config, store, surfaces, logger } = input;
   const clock = input.clock ?? (() => new Date());
@@ -134,6 +137,7 @@ export async function createGuardian(input: {
     rollback: new RollbackExecutor({ dryRun: config.rollout.target === 'dry-run' }),
     notifier: new ChatRolloutNotifier(surfaces, clock),
     workerId: `${hostname()}:${process.pid}`,
+    ...(input.policy ? { policy: input.policy } : {}),
     clock,
     logger,
     onVerdict: (_record, result) => input.metrics?.judgeVerdicts.inc({ verdict: result.verdict }),

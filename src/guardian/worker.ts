@@ -5,10 +5,12 @@
  * alerts. The state is saved after every step, so a crash loses at most the interval in flight.
  */
 import type { RollbackReport, TrafficActuator } from '../actuators/ports.js';
+import { guardianJudgeConfiguration } from '../domain/judge/configuration.js';
 import { judgeInterval } from '../domain/judge/judge.js';
-import type { JudgeOptions, JudgeResult } from '../domain/judge/types.js';
+import type { JudgeResult } from '../domain/judge/types.js';
 import type { IntervalMetrics, MetricProvider } from '../domain/metrics.js';
 import type { RollbackPlan } from '../domain/model.js';
+import type { Policy } from '../domain/policy.js';
 import { canarySteps, step as stepRollout } from '../domain/rollout/stateMachine.js';
 import type { RolloutEffect, RolloutEvent, RolloutState } from '../domain/rollout/types.js';
 import type { ClaimedRollout, RolloutRecord, RolloutRepository } from './repository.js';
@@ -46,7 +48,8 @@ export interface RolloutWorkerOptions {
   /** Attempts per interval before the provider's failure becomes an interval without data. */
   fetchAttempts?: number;
   fetchBackoffMs?: number;
-  judgeOptions?: Partial<JudgeOptions>;
+  /** The policy contracts are drafted under (the judge configuration's defaults); default DEFAULT_POLICY. */
+  policy?: Policy;
   logger?: WorkerLogger;
   onVerdict?: (record: RolloutRecord, result: JudgeResult) => void;
   onFinished?: (record: RolloutRecord) => void;
@@ -178,8 +181,13 @@ class RolloutRun {
     const minRequests = ramp.steps[Math.min(stepIndex, ramp.steps.length - 1)]?.minRequests ?? 0;
     const nextTrafficPercent =
       state.phase === 'progressing' ? (canarySteps({ ramp })[state.stepIndex + 1]?.trafficPercent ?? 100) : 100;
+    // The one judge configuration production, `chaos simulate`, `chaos replay` and the benchmarks share.
+    const judge = guardianJudgeConfiguration(
+      this.record.terms,
+      this.options.policy ? { policy: this.options.policy } : {},
+    );
     const result = judgeInterval({
-      guardrails: this.record.terms.guardrails,
+      guardrails: judge.guardrails,
       step: {
         index: stepIndex,
         trafficPercent: state.trafficPercent,
@@ -188,13 +196,10 @@ class RolloutRun {
         nextTrafficPercent,
       },
       history: this.record.history,
-      errorBudget: { targetErrorRatePercent: this.record.terms.targetErrorRatePercent },
-      limits: {
-        consecutiveFailureLimit: ramp.consecutiveFailureLimit,
-        cumulativeFailureLimit: ramp.cumulativeFailureLimit,
-      },
+      errorBudget: judge.errorBudget,
+      limits: judge.limits,
       ...(this.record.judgeState ? { previous: this.record.judgeState } : {}),
-      ...(this.options.judgeOptions ? { options: this.options.judgeOptions } : {}),
+      options: judge.options,
     });
     this.record.judgeState = result.state;
     this.record.latestVerdict = result.verdict;

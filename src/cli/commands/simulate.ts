@@ -109,6 +109,7 @@ async function simulate(file: string, options: SimulateOptions, deps: CliDeps): 
     workerId: 'simulate',
     clock,
     fetchBackoffMs: 0,
+    policy,
   });
   const guardian = new GuardianService({ repository, clock });
   await guardian.startRollout({ ...contract, state: 'approved' }, { id: 'simulator', surface: 'teams' });

@@ -204,6 +204,9 @@ function validate(input: JudgeInput): void {
       `errorBudget.targetErrorRatePercent must be in (0, 100) (got ${target})`,
     );
   }
+  const last = input.history[input.history.length - 1];
+  const lengthMs = last ? Date.parse(last.end) - Date.parse(last.start) : Number.NaN;
+  const intervalSeconds = Number.isFinite(lengthMs) && lengthMs > 0 ? lengthMs / 1000 : null;
   input.guardrails.forEach((g, i) => {
     const bad = (why: string) =>
       new JudgeInputError('judge_invalid_guardrail', `guardrails[${i}] (${g.metric}): ${why}`);
@@ -212,6 +215,12 @@ function validate(input: JudgeInput): void {
     if (!(g.windowSeconds > 0)) throw bad('windowSeconds must be > 0');
     if (!(g.minimumEvidence.minRequests >= 0) || !(g.minimumEvidence.minIntervals >= 1)) {
       throw bad('minimumEvidence needs minRequests ≥ 0 and minIntervals ≥ 1');
+    }
+    // A window that cannot hold the minimum number of intervals could never gather evidence: every interval HOLDs.
+    if (intervalSeconds !== null && g.windowSeconds < g.minimumEvidence.minIntervals * intervalSeconds) {
+      throw bad(
+        `windowSeconds ${g.windowSeconds} cannot hold minimumEvidence.minIntervals ${g.minimumEvidence.minIntervals} intervals of ${intervalSeconds} s; widen it to at least ${g.minimumEvidence.minIntervals * intervalSeconds} s (guardianJudgeConfiguration does)`,
+      );
     }
   });
   const seen = new Set<string>();
