@@ -6,6 +6,7 @@
  *   npm run eval:negotiation                 # needs AZURE_OPENAI_* or OPENAI_* in the environment
  *   npm run eval:negotiation -- --offline    # the same report for the offline negotiator
  *   npm run eval:negotiation -- --only 23    # dialogues whose file name contains "23"
+ *   npm run eval:negotiation -- --phrasings  # single phrasings, offline: the tuning table and the held-out set
  *
  * Without credentials it says so and exits 0.
  */
@@ -14,6 +15,9 @@ import { DEFAULT_POLICY } from '../src/domain/policy.js';
 import { createNegotiationService, type NegotiationError } from '../src/negotiation/index.js';
 import { InMemoryTurnLog } from '../src/negotiation/turnLog.js';
 import { type DialogueResult, loadDialogues, runDialogue } from '../test/negotiation/dialogueSet.js';
+import { evaluatePhrasing, type PhrasingCase } from '../test/negotiation/phrasingSet.js';
+import { PHRASINGS } from '../test/negotiation/phrasings.js';
+import { HELD_OUT_PHRASINGS } from './data/heldOutPhrasings.js';
 
 const args = process.argv.slice(2);
 const offlineOnly = args.includes('--offline');
@@ -24,7 +28,25 @@ function pct(n: number, d: number): string {
   return d === 0 ? 'n/a' : `${((n / d) * 100).toFixed(1)} %`;
 }
 
+/** One line per set: understood (or answered with the right closest phrasing) and misroutes; misses listed. */
+function reportPhrasings(name: string, cases: PhrasingCase[]): void {
+  const results = cases.map(evaluatePhrasing);
+  const understood = results.filter((r) => r.understood).length;
+  const misroutes = results.filter((r) => r.misroute).length;
+  console.log(
+    `${name}: understood ${understood}/${results.length} (${pct(understood, results.length)}), misroutes ${misroutes}`,
+  );
+  for (const r of results) {
+    if (!r.understood || r.misroute) console.log(`  ${r.misroute ? 'MISROUTE' : 'missed  '} “${r.text}” → ${r.got}`);
+  }
+}
+
 async function main(): Promise<number> {
+  if (args.includes('--phrasings')) {
+    reportPhrasings('tuning table (test/negotiation/phrasings.ts)', PHRASINGS);
+    reportPhrasings('held-out set (scripts/data/heldOutPhrasings.ts)', HELD_OUT_PHRASINGS);
+    return 0;
+  }
   let model: Parameters<typeof createNegotiationService>[0]['model'] = { provider: 'offline' };
   let timeoutMs: number | undefined;
   if (!offlineOnly) {

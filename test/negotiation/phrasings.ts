@@ -1,0 +1,3 @@
+import type { PhrasingCase } from './phrasingSet.js';
+
+export const PHRASINGS: PhrasingCase[] = [];
