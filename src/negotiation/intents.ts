@@ -1,10 +1,14 @@
 /**
  * The offline negotiator's intent parser: deterministic, word-boundary regexes over a chat message, split into
- * clauses ("start at 25% and bake for 20 min" is two requests). It turns text into proposed amendments,
- * explanation subjects, or a note of what was missing; it decides nothing (the engine does).
+ * clauses ("start at 25% and bake for 20 min" is two requests). The text is first normalised: Spanish, German and
+ * French term words become English (lexicon.ts), decimal commas and arrows are read, misspelt domain words are
+ * corrected (spelling.ts). It turns text into proposed amendments, explanation subjects, or a note of what was
+ * missing; it decides nothing (the engine does).
  */
 import type { Amendment, Contract, GuardrailMetric, RiskFactor, ValidatorKind } from '../domain/model.js';
 import { type ExplainSubject, type ExplainTerm, isRiskFactor } from './explain.js';
+import { translateTerms } from './lexicon.js';
+import { correctSpelling } from './spelling.js';
 
 export type Topic =
   | { kind: 'threshold'; metric: GuardrailMetric }
@@ -23,7 +27,8 @@ export type Intent =
   | { type: 'needs_value'; topic: Topic; reason: string }
   | { type: 'forbidden'; action: ForbiddenAction }
   | { type: 'thanks' }
-  | { type: 'unknown'; text: string };
+  /** `suggestion`: the term the text seems to be about, whose supported phrasing the reply offers. */
+  | { type: 'unknown'; text: string; suggestion?: Topic };
 
 export interface ParsedMessage {
   intents: Intent[];
@@ -55,21 +60,31 @@ const NUMBER_WORDS: Record<string, string> = {
 };
 
 export function normalise(text: string): string {
-  return text
+  const lowered = text
     .toLowerCase()
     .replace(/[’‘`]/g, "'")
     .replace(/[“”]/g, '"')
-    .replace(/\u00a0/g, ' ')
-    .replace(/\bhalf an hour\b/g, '30 min')
-    .replace(/\b(?:an|one) hour\b/g, '1 h')
-    .replace(/\ba minute\b/g, '1 min')
-    .replace(
-      /\b(one|two|three|four|five|six|seven|eight|nine|ten|fifteen|twenty|thirty|forty|fifty|sixty|ninety)\b(?=\s*(?:%|percent|per cent|minutes?|mins?|seconds?|secs?|hours?|hrs?|ms|milliseconds?)\b)/g,
-      (w) => NUMBER_WORDS[w] ?? w,
-    )
-    .replace(/\bper cent\b/g, 'percent')
-    .replace(/\s+/g, ' ')
-    .trim();
+    .replace(/\u00a0/g, ' ');
+  return (
+    correctSpelling(translateTerms(lowered))
+      // "0,25 %": a decimal comma before a unit, not a list ("ramp 10,25,50").
+      .replace(
+        /(?<![\d,.])(\d+),(\d{1,3})(?![\d,])(?=\s*(?:%|percent|pct|ms|s|secs?|seconds?|min|mins|minutes?|h|hours?)\b|\s*%)/g,
+        '$1.$2',
+      )
+      // "10 % → 5 %", "10%->5%": arrows read as "to".
+      .replace(/\s*(?:→|->|=>|⇒)\s*/g, ' to ')
+      .replace(/\bhalf an hour\b/g, '30 min')
+      .replace(/\b(?:an|one) hour\b/g, '1 h')
+      .replace(/\ba minute\b/g, '1 min')
+      .replace(
+        /\b(one|two|three|four|five|six|seven|eight|nine|ten|fifteen|twenty|thirty|forty|fifty|sixty|ninety)\b(?=\s*(?:%|percent|per cent|minutes?|mins?|seconds?|secs?|hours?|hrs?|ms|milliseconds?)\b)/g,
+        (w) => NUMBER_WORDS[w] ?? w,
+      )
+      .replace(/\bper cent\b/g, 'percent')
+      .replace(/\s+/g, ' ')
+      .trim()
+  );
 }
 
 type Unit = 'percent' | 'ms' | 's' | 'min' | 'h' | null;
@@ -148,7 +163,10 @@ const RE = {
   window: /\bwindows?\b/,
   bake: /\bbak(?:e|es|ed|ing)\b|\bsoak(?:s|ing)?\b/,
   stepDuration:
-    /\b(?:each|every|per)\s+(?:canary\s+)?(?:step|stage)\b|\bstep\s+(?:duration|length|time)\b|\b(?:steps?|stages?)\s+(?:last|run|take|hold)\b|\bhold\s+(?:each|every)\b|\bdwell\b/,
+    /\b(?:each|every|per)\s+(?:canary\s+)?(?:step|stage)\b|\b(?:step|stage)\s+(?:duration|length|time)\b|\b(?:steps?|stages?)\s+(?:last|run|take|hold)\b|\bhold\s+(?:each|every)\b|\bdwell\b|\btime\s+(?:per|on each|for each)\s+(?:step|stage)\b|\b(?:longer|shorter|slower|faster|quicker)\s+(?:canary\s+)?(?:steps|stages)\b|\b(?:steps|stages)\s+(?:longer|shorter)\b/,
+  /** One step more or fewer: "one step less", "drop a step", "add another step", "skip the 25% step". */
+  stepCount:
+    /\b(?:one|a)\s+(?:step|stage)\s+(?:less|fewer|more)\b|\b(?:one|a|an)\s+(?:more|extra|additional|fewer)\s+(?:step|stage)\b|\banother\s+(?:step|stage)\b|\b(?:fewer|more)\s+(?:steps|stages)\b|\b(?:add|insert|drop|remove|skip|delete|cut|lose)\s+(?:a|one|the last|the\s+\d+(?:\.\d+)?\s*%?)\s+(?:(?:canary|ramp)\s+)?(?:step|stage)\b/,
   ramp: /\bramp(?:s|ing)?\b|\bsteps\b|\bstages\b|\bschedule\b/,
   firstStep:
     /\b(?:first|initial|starting|opening)\s+(?:canary\s+)?(?:step|stage|share|percent(?:age)?|slice)\b|\bstart(?:s|ing)?\b|\bbegin(?:ning)?\b|\bcanary\b/,
@@ -159,12 +177,20 @@ const RE = {
   tests: /\btests?\b|\btesting\b|\bunit tests\b|\bintegration tests\b/,
   remove:
     /\b(?:drop|remove|skip|without|no|disable|delete|lose|ditch|get rid of|don't need|do not need|dont need|not require|no need for|unnecessary|not needed|optional)\b/,
-  add: /\b(?:add|require|include|put|use|enable|need|want|with|keep|make .* required|insist)\b/,
+  add: /\b(?:add|added|require|include|put|use|enable|need|want|with|keep|make .* required|insist|have|has|had|got|'ve|there(?:'s| is| are)|behind|gated|in place|exists?|ready|provide|ships? with|comes? with)\b/,
   raise: /\b(?:raise|increase|loosen|relax|bump|higher|up|extend|longer|lengthen|widen|more)\b/,
   lower: /\b(?:lower|decrease|tighten|reduce|down|shorter|shorten|cut|smaller|narrow|less|fewer|stricter)\b/,
   by: /\bby\s+\d/,
   double: /\bdouble\b|\btwice\b/,
+  triple: /\btriple\b|\bthrice\b|\bthree times\b/,
   halve: /\bhalve\b|\bhalf\b/,
+  third: /\b(?:a|one)\s+third\b/,
+  quarter: /\b(?:a|one)\s+quarter\b/,
+  /** "by 25%" of a duration or latency is relative ("reduce the bake by 25%"). */
+  byPercent: /\bby\s+(\d+(?:\.\d+)?)\s*(?:%|percent)/,
+  /** "3 minutes shorter", "10 ms higher": a delta even without "by". */
+  deltaAfter:
+    /\d\s*(?:%|percent|ms|s|secs?|seconds?|m|mins?|minutes?|h|hrs?|hours?)?\s+(?:longer|shorter|more|less|higher|lower|bigger|smaller|up|down)\b/,
   approvals: /\bapprovals?\b|\bapprovers?\b|\bsign[- ]?offs?\b/,
   approve:
     /\bapprove[ds]?\b|\bapproving\b|\bsign (?:it )?off\b|\bship it\b|\bmerge it\b|\badmin mode\b|\boverride\b|\bbypass\b|\bgo ahead and deploy\b|\bdeploy (?:it )?now\b|\bmark (?:it|this) (?:as )?approved\b/,
@@ -181,6 +207,17 @@ const RE = {
   confidence: /\bconfidence\b|\bconfident\b/,
   bakeTerm: /\bbak(?:e|ing)\b|\bsoak\b/,
 };
+
+/** Whether a clause asks for a relative change without a number ("halve", "double", "a third less"). */
+function hasRelativeWord(clause: string): boolean {
+  return (
+    RE.double.test(clause) ||
+    RE.triple.test(clause) ||
+    RE.halve.test(clause) ||
+    RE.third.test(clause) ||
+    RE.quarter.test(clause)
+  );
+}
 
 const FACTOR_WORDS: [RiskFactor, RegExp][] = [
   ['database_migration', /\bmigrations?\b|\bdatabase\b|\bschema\b|\bdb\b|\bsql\b/],
@@ -229,13 +266,17 @@ function validatorOf(clause: string): ValidatorKind | undefined {
 /** The term-change topic of a clause, independent of any number in it. */
 export function detectTopic(clause: string): Topic | undefined {
   const metric = metricOf(clause);
-  const hasNumber = quantities(clause).length > 0;
+  const hasValue = quantities(clause).length > 0 || hasRelativeWord(clause);
   if (RE.window.test(clause)) return metric ? { kind: 'window', metric } : { kind: 'window' };
-  if (RE.bake.test(clause)) return { kind: 'bake' };
+  // "soak for 15 minutes per step" is the step duration: the per-step phrase wins over the bake word.
   if (RE.stepDuration.test(clause)) return { kind: 'step_duration' };
+  if (RE.bake.test(clause)) return { kind: 'bake' };
+  if (RE.stepCount.test(clause) && !metric) return { kind: 'ramp' };
   if (RE.ramp.test(clause) && !metric) return { kind: 'ramp' };
   if (metric) return { kind: 'threshold', metric };
-  if (RE.firstStep.test(clause) && hasNumber) return { kind: 'first_step' };
+  // "start smaller" names the first step without a value: ask for one (a bare "canary" stays the validator).
+  const namesStart = /\b(?:first|initial|start(?:s|ing)?|begin(?:ning)?)\b/.test(clause);
+  if (RE.firstStep.test(clause) && (hasValue || (namesStart && direction(clause) !== 0))) return { kind: 'first_step' };
   const validator = validatorOf(clause);
   if (validator) return { kind: 'validator', validator };
   return undefined;
@@ -312,13 +353,17 @@ function forbiddenAction(clause: string): ForbiddenAction | undefined {
 }
 
 interface Scale {
-  /** Relative change: current × factor or current ± delta. */
+  /** Relative change: current × factor. */
   factor?: number;
 }
 
-function relative(clause: string): Scale {
+function relative(clause: string, dir: 1 | -1 | 0): Scale {
   if (RE.double.test(clause)) return { factor: 2 };
+  if (RE.triple.test(clause)) return { factor: 3 };
   if (RE.halve.test(clause)) return { factor: 0.5 };
+  // "a third less", "cut the bake by a third", "a quarter longer": a direction word says which way.
+  const part = RE.third.test(clause) ? 1 / 3 : RE.quarter.test(clause) ? 1 / 4 : undefined;
+  if (part !== undefined && dir !== 0) return { factor: 1 + dir * part };
   return {};
 }
 
@@ -343,11 +388,21 @@ function amendmentsFor(
   contract: Contract,
   justification: string,
 ): { amendments: Amendment[]; notes: string[] } | { missing: string } {
-  const qs = targetQuantities(clause);
-  const q = qs[0];
-  const rel = relative(clause);
   const dir = direction(clause);
-  const isBy = RE.by.test(clause);
+  const rel = relative(clause, dir);
+  // "by 25%" of a quantity that is not itself a percentage is a relative change, not a value.
+  const byPercent = RE.byPercent.exec(clause);
+  const percentIsRelative =
+    byPercent !== null &&
+    topic.kind !== 'first_step' &&
+    topic.kind !== 'ramp' &&
+    !(topic.kind === 'threshold' && topic.metric === 'error_rate');
+  if (percentIsRelative && dir !== 0) rel.factor = 1 + (dir * Number(byPercent[1])) / 100;
+  const qs = percentIsRelative
+    ? targetQuantities(clause).filter((x) => x.unit !== 'percent')
+    : targetQuantities(clause);
+  const q = qs[0];
+  const isBy = RE.by.test(clause) || RE.deltaAfter.test(clause);
   const notes: string[] = [];
   const adjust = (current: number, value: number | undefined): number | undefined => {
     if (rel.factor !== undefined && value === undefined) return current * rel.factor;
@@ -438,6 +493,7 @@ function amendmentsFor(
       return { amendments: [{ kind: 'set_first_canary_step', percent: round(next), justification }], notes };
     }
     case 'ramp': {
+      if (RE.stepCount.test(clause)) return rampWithOneStepMoreOrLess(clause, contract, justification);
       const steps = quantities(clause)
         .filter((x) => x.unit === null || x.unit === 'percent')
         .map((x) => x.value)
@@ -457,6 +513,46 @@ function amendmentsFor(
       return { missing: 'say whether to add or drop it' };
     }
   }
+}
+
+/** The ramp with one step added (in the widest gap, 100 % included) or removed (the one named, else the last). */
+function rampWithOneStepMoreOrLess(
+  clause: string,
+  contract: Contract,
+  justification: string,
+): { amendments: Amendment[]; notes: string[] } | { missing: string } {
+  const current = contract.terms.ramp.steps.map((s) => s.trafficPercent);
+  const adding = /\b(?:add|insert|more|extra|additional|another)\b/.test(clause) && !/\b(?:less|fewer)\b/.test(clause);
+  if (adding) {
+    const points = [0, ...current, 100];
+    let widest = 1;
+    for (let i = 1; i < points.length; i++) {
+      if (
+        (points[i] as number) - (points[i - 1] as number) >
+        (points[widest] as number) - (points[widest - 1] as number)
+      )
+        widest = i;
+    }
+    const inserted = round(((points[widest - 1] as number) + (points[widest] as number)) / 2);
+    const steps = [...current, inserted].sort((a, b) => a - b);
+    return {
+      amendments: [{ kind: 'set_ramp_steps', steps, justification }],
+      notes: [`I added a ${num(inserted)} % step, in the widest gap of the ramp.`],
+    };
+  }
+  if (current.length === 0) return { missing: 'the ramp has no canary steps to drop' };
+  if (current.length === 1)
+    return { missing: 'the ramp has a single canary step; say “drop the canary” to go without it' };
+  const named = quantities(clause).find((x) => x.unit === 'percent' || x.unit === null)?.value;
+  if (named !== undefined && !current.includes(named)) {
+    return { missing: `the ramp has no ${num(named)} % step` };
+  }
+  const dropped = named ?? (current[current.length - 1] as number);
+  const steps = current.filter((v) => v !== dropped);
+  return {
+    amendments: [{ kind: 'set_ramp_steps', steps, justification }],
+    notes: named === undefined ? [`I dropped the last canary step (${num(dropped)} %).`] : [],
+  };
 }
 
 const DURATION_UNITS: Unit[] = ['s', 'min', 'h', null];
@@ -511,7 +607,7 @@ export function parseMessage(message: string, contract: Contract, previousTopic?
       continue;
     }
     let clauseTopic = detectTopic(clause);
-    const hasNumber = quantities(clause).length > 0 || RE.double.test(clause) || RE.halve.test(clause);
+    const hasNumber = quantities(clause).length > 0 || hasRelativeWord(clause);
     // "add tests and a feature flag": the second clause inherits the verb of the first.
     let effective = clause;
     if (clauseTopic?.kind === 'validator') {
@@ -549,7 +645,8 @@ export function parseMessage(message: string, contract: Contract, previousTopic?
       intents.push({ type: 'thanks' });
       continue;
     }
-    intents.push({ type: 'unknown', text: clause });
+    const suggestion = closestTopic(clause);
+    intents.push(suggestion ? { type: 'unknown', text: clause, suggestion } : { type: 'unknown', text: clause });
   }
   // "shorter steps, say 4 min": the value came in the next clause, so the request for a value is moot.
   const answered = new Set(intents.flatMap((i) => (i.type === 'amend' ? [i.topic.kind] : [])));
@@ -570,4 +667,29 @@ export function topicFromHistory(userMessages: readonly string[]): Topic | undef
     }
   }
   return undefined;
+}
+
+/** Loose cues for a clause no rule understood: the term it is most likely about, if any. */
+const CUES: [RegExp, (clause: string) => Topic][] = [
+  [
+    /\bwindows?\b/,
+    (c) => (metricOf(c) ? { kind: 'window', metric: metricOf(c) as GuardrailMetric } : { kind: 'window' }),
+  ],
+  [/\b(?:bake|baking|soak)\b/, () => ({ kind: 'bake' })],
+  [
+    /\b(?:steps?|stages?)\b.*\b(?:time|long|longer|shorter|slower|faster|quick(?:er)?|minutes?)\b|\b(?:time|long|longer|shorter|slower|faster|minutes?)\b.*\b(?:steps?|stages?)\b/,
+    () => ({ kind: 'step_duration' }),
+  ],
+  [
+    /\b(?:error|errors|latency|p95|p99|guardrails?|thresholds?)\b/,
+    (c) => ({ kind: 'threshold', metric: metricOf(c) ?? 'error_rate' }),
+  ],
+  [/\b(?:first|initial|start(?:s|ing)?|begin(?:ning)?|canary|traffic|share)\b/, () => ({ kind: 'first_step' })],
+  [/\b(?:ramp|steps|stages|schedule)\b/, () => ({ kind: 'ramp' })],
+];
+
+function closestTopic(clause: string): Topic | undefined {
+  const validator = validatorOf(clause);
+  for (const [cue, topic] of CUES) if (cue.test(clause)) return topic(clause);
+  return validator ? { kind: 'validator', validator } : undefined;
 }

@@ -8,6 +8,7 @@ import { describeDecisions, formatDuration, METRIC_LABEL, num, rampText, VALIDAT
 import { type AmendmentEngine, ProposalLedger } from './engine.js';
 import { explain } from './explain.js';
 import { type Intent, parseMessage, type Topic, topicFromHistory } from './intents.js';
+import { examplePhrasing } from './phrasing.js';
 import type { NegotiationInput, NegotiationOutcome, Negotiator } from './types.js';
 
 export const OFFLINE_HELP = [
@@ -15,7 +16,8 @@ export const OFFLINE_HELP = [
   '• “start the canary at 25%” or “ramp 10, 25, 50”',
   '• “raise the error threshold to 0.4%”, “p95 to 350ms”, “p99 to 900 ms”',
   '• “extend the window to 10 minutes”, “bake for 30 min”, “each step 10 minutes”',
-  '• “add a feature flag”, “drop the canary”',
+  '• “halve the bake”, “double the first step”, “one step less”',
+  '• “add a feature flag” (or “we have a feature flag”), “drop the canary”',
   '• “why is this high risk?”, “what does p99 mean?”, “why the database migration?”',
   'Approving, rejecting, promoting and rolling back happen on the contract card, not in this chat.',
 ].join('\n');
@@ -59,6 +61,7 @@ export class OfflineNegotiator implements Negotiator {
     const sections: string[] = [];
     const notes: string[] = [];
     const intents = parsed.intents.filter((i) => i.type !== 'unknown');
+    const guesses = parsed.intents.flatMap((i) => (i.type === 'unknown' && i.suggestion ? [i] : []));
     for (const intent of intents) {
       if (intent.type === 'amend') {
         for (const a of intent.amendments) ledger.decide(a);
@@ -104,8 +107,16 @@ export class OfflineNegotiator implements Negotiator {
         `You're welcome. Revision ${after.revision} of the contract is on the card, ready for approval (${after.terms.approvalsRequired} needed${after.terms.excludeAuthor ? ', not the author' : ''}).`,
       );
     }
-    if (sections.length === 0) {
-      sections.push(`I did not find a request I can act on in that message.\n${OFFLINE_HELP}`);
+    if (sections.length === 0 && guesses.length > 0) {
+      // Understood nothing, but the words point at a term: offer the phrasing for that term.
+      for (const g of guesses) {
+        const suggestion = g.suggestion as Topic;
+        sections.push(
+          `I did not understand “${g.text}”. The closest request I support is ${examplePhrasing(suggestion)}; try that with the value you want.`,
+        );
+      }
+    } else if (sections.length === 0) {
+      sections.push(`I did not understand that message; try one of these.\n${OFFLINE_HELP}`);
     } else if (forbidden.size > 0 && ledger.proposals.length === 0 && !intents.some(isExplain)) {
       sections.push(OFFLINE_HELP);
     }
@@ -131,23 +142,19 @@ function needsValueText(contract: Contract, topic: Topic, reason: string): strin
   switch (topic.kind) {
     case 'threshold': {
       const current = g(topic.metric);
-      const example =
-        topic.metric === 'error_rate'
-          ? '“set the error threshold to 0.25%”'
-          : `“${topic.metric === 'latency_p95' ? 'p95' : 'p99'} to 350ms”`;
-      return `Which value for the ${METRIC_LABEL[topic.metric]} guardrail (${reason})? It is currently ${current ? `< ${num(current.threshold)} ${current.unit}` : 'not set'}. Say for example ${example}.`;
+      return `Which value for the ${METRIC_LABEL[topic.metric]} guardrail (${reason})? It is currently ${current ? `< ${num(current.threshold)} ${current.unit}` : 'not set'}. Say for example ${examplePhrasing(topic)}.`;
     }
     case 'window':
-      return `How long should the window be (${reason})? Currently ${t.guardrails.map((x) => `${METRIC_LABEL[x.metric]} ${formatDuration(x.windowSeconds)}`).join(', ')}. Say for example “extend the window to 10 minutes”.`;
+      return `How long should the window be (${reason})? Currently ${t.guardrails.map((x) => `${METRIC_LABEL[x.metric]} ${formatDuration(x.windowSeconds)}`).join(', ')}. Say for example ${examplePhrasing(topic)}.`;
     case 'bake':
-      return `How long should the bake be (${reason})? Currently ${formatDuration(t.ramp.bakeTimeSeconds)}. Say for example “bake for 30 min”.`;
+      return `How long should the bake be (${reason})? Currently ${formatDuration(t.ramp.bakeTimeSeconds)}. Say for example ${examplePhrasing(topic)}.`;
     case 'step_duration':
-      return `How long should each canary step last (${reason})? Currently ${formatDuration(t.ramp.steps[0]?.minDurationSeconds ?? 0)}. Say for example “each step 10 minutes”.`;
+      return `How long should each canary step last (${reason})? Currently ${formatDuration(t.ramp.steps[0]?.minDurationSeconds ?? 0)}. Say for example ${examplePhrasing(topic)}.`;
     case 'first_step':
-      return `Which share of traffic should the canary start with (${reason})? The ramp is ${rampText(contract)}. Say for example “start the canary at 5%”.`;
+      return `Which share of traffic should the canary start with (${reason})? The ramp is ${rampText(contract)}. Say for example ${examplePhrasing(topic)}.`;
     case 'ramp':
-      return `Which steps (${reason})? The ramp is ${rampText(contract)}. Say for example “ramp 5, 25, 50”.`;
+      return `Which steps (${reason})? The ramp is ${rampText(contract)}. Say for example ${examplePhrasing(topic)} or “one step less”.`;
     case 'validator':
-      return `Should I add or drop the ${VALIDATOR_LABEL[topic.validator]} validator (${reason})?`;
+      return `Should I add or drop the ${VALIDATOR_LABEL[topic.validator]} validator (${reason})? Say ${examplePhrasing(topic)}.`;
   }
 }
