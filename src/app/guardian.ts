@@ -24,7 +24,7 @@ import { InMemoryRolloutRepository, type RolloutRecord, type RolloutRepository }
 import { GuardianService } from '../guardian/service.js';
 import { RolloutWorker, type WorkerLogger } from '../guardian/worker.js';
 import { PrometheusMetricProvider } from '../metrics/prometheus.js';
-import { createSimulator, type Simulator } from '../metrics/simulator.js';
+import { SimulatorFleet } from '../metrics/simulatorFleet.js';
 import type { ChaosMetrics } from '../observability/metrics.js';
 import type { EngineEvent, EnginePort } from '../webhooks/enginePort.js';
 
@@ -61,11 +61,12 @@ async function credentialFor(config: AppConfig): Promise<TokenCredential> {
     : new DefaultAzureCredential();
 }
 
-async function metricProvider(config: AppConfig): Promise<{ provider: MetricProvider; simulator?: Simulator }> {
+async function metricProvider(config: AppConfig): Promise<{ provider: MetricProvider; simulator?: SimulatorFleet }> {
   const metrics = config.metrics;
   switch (metrics.provider) {
     case 'simulator': {
-      const simulator = createSimulator({ scenario: metrics.scenario, seed: 1, qps: 200, noise: 'realistic' });
+      // One simulator per rollout (its own seed, weight and interval), not one shared by every rollout.
+      const simulator = new SimulatorFleet({ scenario: metrics.scenario, seed: 1, qps: 200, noise: 'realistic' });
       return { provider: simulator, simulator };
     }
     case 'prometheus':
@@ -85,12 +86,12 @@ async function metricProvider(config: AppConfig): Promise<{ provider: MetricProv
   }
 }
 
-async function actuatorFor(config: AppConfig, simulator: Simulator | undefined): Promise<TrafficActuator> {
+async function actuatorFor(config: AppConfig, simulator: SimulatorFleet | undefined): Promise<TrafficActuator> {
   const rollout = config.rollout;
   switch (rollout.target) {
     case 'dry-run':
       return simulator
-        ? new SimulatedActuator((_, percent) => simulator.setCanaryPercent(percent))
+        ? new SimulatedActuator((target, percent) => simulator.setCanaryPercent(target, percent))
         : new CommandTemplateActuator(KUBERNETES_INGRESS_TEMPLATES, { dryRun: true });
     case 'kubernetes':
       return new CommandTemplateActuator(KUBERNETES_INGRESS_TEMPLATES);

@@ -1,6 +1,7 @@
 /**
  * Named simulator scenarios: how the canary (and, for a shared outage, the baseline) departs from the healthy
- * service in interval `t` (0 = the rollout's first interval). Pure data + small functions; the sampling lives in
+ * service in minute `t` of the rollout (0 = its first minute). Scenario times are minutes, not analysis intervals, so a
+ * scenario shows the same thing at a 1 s or a 5 min interval. Pure data + small functions; the sampling lives in
  * simulator.ts.
  */
 
@@ -40,12 +41,12 @@ export interface ScenarioEffect {
 }
 
 export interface ScenarioParameters {
-  /** First interval of the regression (scenario default when absent). */
-  onsetInterval: number;
+  /** First minute of the regression (scenario default when absent). */
+  onsetMinute: number;
   /** Size of the regression (meaning depends on the scenario; see SCENARIO_DEFAULTS). */
   magnitude: number;
-  /** Intervals the shared outage lasts. */
-  durationIntervals: number;
+  /** Minutes the shared outage lasts. */
+  durationMinutes: number;
 }
 
 export const SCENARIO_DEFAULTS: Record<ScenarioName, { parameters: ScenarioParameters; description: string }> = {
@@ -62,7 +63,7 @@ export const SCENARIO_DEFAULTS: Record<ScenarioName, { parameters: ScenarioParam
   'slow-leak': {
     parameters: p(10, 1, 0),
     description:
-      'from the onset (default interval 10) the canary degrades a little more every interval: error rate +50 % of the base and latency +4 % per interval, × `magnitude`',
+      'from the onset (default minute 10) the canary degrades a little more every minute: error rate +50 % of the base and latency +4 % per minute, × `magnitude`',
   },
   'soft-error': { parameters: p(0, 2, 0), description: 'canary error rate × `magnitude` (default 2)' },
   'soft-latency': { parameters: p(0, 1.2, 0), description: 'canary latency × `magnitude` (default 1.2: p95 +20 %)' },
@@ -73,23 +74,23 @@ export const SCENARIO_DEFAULTS: Record<ScenarioName, { parameters: ScenarioParam
   'no-data': { parameters: p(0, 1, 0), description: 'the provider never returns canary data' },
   'telemetry-gaps': {
     parameters: p(0, 0.3, 0),
-    description: 'canary data missing in a `magnitude` share of intervals (default 30 %), baseline in half as many',
+    description: 'canary data missing in a `magnitude` share of minutes (default 30 %), baseline in half as many',
   },
   'low-traffic': { parameters: p(0, 1, 0), description: 'healthy canary on a quiet service (default 0.5 requests/s)' },
   'shared-outage': {
     parameters: p(6, 0.05, 4),
     description:
-      'a dependency outage hits both versions from the onset (default interval 6) for `durationIntervals` (4): error rate `magnitude` (5 %) and latency × 2',
+      'a dependency outage hits both versions from the onset (default minute 6) for `durationMinutes` (4): error rate `magnitude` (5 %) and latency × 2',
   },
 };
 
-function p(onsetInterval: number, magnitude: number, durationIntervals: number): ScenarioParameters {
-  return { onsetInterval, magnitude, durationIntervals };
+function p(onsetMinute: number, magnitude: number, durationMinutes: number): ScenarioParameters {
+  return { onsetMinute, magnitude, durationMinutes };
 }
 
 const NEUTRAL: VersionEffect = { errorFactor: 1, latencyFactor: 1, sigmaFactor: 1, missing: false };
 
-/** `gapDraw` is a uniform draw in [0, 1) from the interval's random stream, used by telemetry-gaps. */
+/** `t` is the minute of the rollout; `gapDraw` a uniform draw in [0, 1) from that minute's stream (telemetry-gaps). */
 export function scenarioEffect(
   name: ScenarioName,
   t: number,
@@ -99,7 +100,7 @@ export function scenarioEffect(
 ): ScenarioEffect {
   const canary: VersionEffect = { ...NEUTRAL };
   const baseline: VersionEffect = { ...NEUTRAL };
-  const active = t >= params.onsetInterval;
+  const active = t >= params.onsetMinute;
   switch (name) {
     case 'healthy':
     case 'low-traffic':
@@ -120,7 +121,7 @@ export function scenarioEffect(
       break;
     case 'slow-leak':
       if (active) {
-        const k = t - params.onsetInterval + 1;
+        const k = t - params.onsetMinute + 1;
         canary.errorRate = baseErrorRate * (1 + 0.5 * k * params.magnitude);
         canary.latencyFactor = 1 + 0.04 * k * params.magnitude;
       }
@@ -133,7 +134,7 @@ export function scenarioEffect(
       baseline.missing = gapDraw >= 1 - params.magnitude / 2;
       break;
     case 'shared-outage':
-      if (active && t < params.onsetInterval + params.durationIntervals) {
+      if (active && t < params.onsetMinute + params.durationMinutes) {
         for (const v of [canary, baseline]) {
           v.errorRate = params.magnitude;
           v.latencyFactor = 2;

@@ -1,15 +1,22 @@
 /**
  * Built-in metric provider with seeded, reproducible scenarios (PRODUCT.md §5) for demos, tests and the judge
- * benchmark. Each interval is generated from its own random stream, derived from (seed, interval index), so the
- * same seed gives the same series whatever order intervals are fetched in; the traffic split is the only other
- * input (the actuator moves it with `setCanaryPercent`).
+ * benchmark. One simulator plays one rollout: its seed and canary weight are that rollout's (`SimulatorFleet` gives
+ * each rollout of a process its own), and its samples follow the analysis interval it is queried at.
  *
- * Model per interval: total requests ~ Poisson(qps × seconds × diurnal factor), split binomially by the canary
+ * Time, not interval count, drives every scenario: the rollout is a sequence of minutes, and everything that happens
+ * in the world — the scenario's onset and duration, 5xx bursts, error-rate swings, the canary's cold start, the
+ * diurnal cycle — happens per minute, drawn from a random stream derived from (seed, minute). An interval is cut
+ * along the minute grid into segments; each segment's traffic is drawn from a stream of (seed, minute, offset) and
+ * the segments are summed (counts and histogram buckets), so a 1 s interval sees one sixtieth of a minute's world and
+ * a 5 min interval five minutes of it. The same seed gives the same series whatever order intervals are fetched in;
+ * the traffic split is the only other input (the actuator moves it with `setCanaryPercent`).
+ *
+ * Model per segment: total requests ~ Poisson(qps × seconds × diurnal factor), split binomially by the canary
  * weight; failures ~ Binomial(requests, error rate); latency ~ log-normal (median, sigma) with an optional heavy-tail
- * mixture, reported as cumulative Prometheus-style buckets (multinomial counts) plus interpolated p50/p95/p99.
- * "Realistic" noise adds what healthy A/A canaries show in practice: diurnal drift, extra-binomial variation of
- * error rates (shared and per version), rare one-interval 5xx bursts that hit both versions, a cold-start interval
- * for the canary and scrape gaps.
+ * mixture, reported as cumulative Prometheus-style buckets (multinomial counts) plus p50/p95/p99 interpolated from
+ * the interval's summed buckets. "Realistic" noise adds what healthy A/A canaries show in practice: diurnal drift,
+ * extra-binomial variation of error rates (shared and per version), rare one-minute 5xx bursts that hit both
+ * versions, a cold-start minute for the canary and scrape gaps.
  */
 import type { IntervalMetrics, LatencyStats, MetricProvider, MetricQuery, VersionStats } from '../domain/metrics.js';
 import {
@@ -40,25 +47,25 @@ export interface LatencyModel {
 export interface NoiseModel {
   /** Relative amplitude of the daily traffic and error-rate cycle (0 = none). */
   diurnalAmplitude: number;
-  /** Intervals per day for the diurnal cycle. */
-  diurnalPeriodIntervals: number;
-  /** Log-normal sigma of an error-rate multiplier shared by both versions each interval. */
+  /** Length of the diurnal cycle, seconds. */
+  diurnalPeriodSeconds: number;
+  /** Log-normal sigma of an error-rate multiplier shared by both versions each minute. */
   sharedOverdispersion: number;
-  /** Log-normal sigma of an error-rate multiplier drawn per version each interval. */
+  /** Log-normal sigma of an error-rate multiplier drawn per version each minute. */
   versionOverdispersion: number;
-  /** Chance per interval of a one-interval 5xx burst that hits both versions. */
+  /** Chance per minute of a one-minute 5xx burst that hits both versions. */
   burstProbability: number;
   /** Extra error rate during a burst. */
   burstErrorRate: number;
-  /** Canary latency multiplier in interval 0 (cold start); 1 = none. */
+  /** Canary latency multiplier in the rollout's first minute (cold start); 1 = none. */
   warmupLatencyFactor: number;
-  /** Chance per interval and version that the provider returns no data (scrape gap). */
+  /** Chance per minute and version that the provider returns no data for a query starting in it (scrape gap). */
   gapProbability: number;
 }
 
 export const NO_NOISE: Readonly<NoiseModel> = Object.freeze({
   diurnalAmplitude: 0,
-  diurnalPeriodIntervals: 1440,
+  diurnalPeriodSeconds: 86_400,
   sharedOverdispersion: 0,
   versionOverdispersion: 0,
   burstProbability: 0,
@@ -69,7 +76,7 @@ export const NO_NOISE: Readonly<NoiseModel> = Object.freeze({
 
 export const REALISTIC_NOISE: Readonly<NoiseModel> = Object.freeze({
   diurnalAmplitude: 0.3,
-  diurnalPeriodIntervals: 1440,
+  diurnalPeriodSeconds: 86_400,
   sharedOverdispersion: 0.3,
   versionOverdispersion: 0.1,
   burstProbability: 0.02,
@@ -89,15 +96,15 @@ export interface SimulatorOptions {
   noise?: 'none' | 'realistic' | Partial<NoiseModel>;
   /** Initial canary traffic weight in percent (default 0). */
   canaryPercent?: number;
-  /** Interval length used to number intervals from query times (default 60 s). */
+  /** Length of interval `index` in `generate` and in query numbering (default 60 s); `SimulatorFleet` sets it. */
   intervalSeconds?: number;
   /** Start of interval 0; default: the start of the first query. */
   origin?: Date;
   bucketsMs?: number[];
   /** Scenario parameters (see SCENARIO_DEFAULTS for each scenario's meaning and default). */
-  onsetInterval?: number;
+  onsetMinute?: number;
   magnitude?: number;
-  durationIntervals?: number;
+  durationMinutes?: number;
   name?: string;
 }
 
@@ -288,6 +295,20 @@ function quantileFromBuckets(edges: readonly number[], cumulative: readonly numb
 
 // ---------------------------------------------------------------------------------------------------------------
 
+const MINUTE_MS = 60_000;
+
+/** One version's counts summed over an interval's segments. */
+class VersionTotals {
+  requests = 0;
+  failures = 0;
+  /** The provider reported this version in at least one segment (not missing by the scenario). */
+  reported = false;
+  readonly buckets: number[];
+  constructor(edges: number) {
+    this.buckets = new Array<number>(edges).fill(0);
+  }
+}
+
 class ScenarioSimulator implements Simulator {
   readonly name: string;
   private weight: number;
@@ -330,12 +351,15 @@ class ScenarioSimulator implements Simulator {
           ? { ...NO_NOISE }
           : { ...NO_NOISE, ...o.noise };
     this.intervalSeconds = o.intervalSeconds ?? 60;
+    if (!(this.intervalSeconds > 0)) {
+      throw new SimulatorConfigError(`intervalSeconds must be > 0 (got ${this.intervalSeconds})`);
+    }
     this.edges = [...(o.bucketsMs ?? DEFAULT_BUCKETS_MS)].sort((a, b) => a - b);
     const defaults = SCENARIO_DEFAULTS[o.scenario].parameters;
     this.params = {
-      onsetInterval: o.onsetInterval ?? defaults.onsetInterval,
+      onsetMinute: o.onsetMinute ?? defaults.onsetMinute,
       magnitude: o.magnitude ?? defaults.magnitude,
-      durationIntervals: o.durationIntervals ?? defaults.durationIntervals,
+      durationMinutes: o.durationMinutes ?? defaults.durationMinutes,
     };
     this.weight = 0;
     this.setCanaryPercent(o.canaryPercent ?? 0);
@@ -357,83 +381,117 @@ class ScenarioSimulator implements Simulator {
   async fetchInterval(query: MetricQuery): Promise<IntervalMetrics> {
     const start = query.start.getTime();
     if (this.origin === null) this.origin = start;
-    const index = Math.round((start - this.origin) / (this.intervalSeconds * 1000));
-    const seconds = Math.max(1, (query.end.getTime() - start) / 1000);
-    const m = this.generate(index, seconds);
+    // The query's own times: the samples follow whatever analysis interval the guardian runs at.
+    const m = this.span(start - this.origin, Math.max(start + 1, query.end.getTime()) - this.origin);
     return { ...m, start: query.start.toISOString(), end: query.end.toISOString() };
   }
 
   generate(index: number, seconds = this.intervalSeconds): IntervalMetrics {
-    // Noise events come from their own stream, drawn before any count, so they are the same whatever the traffic
-    // split (common random numbers across judges and weights).
-    const events = new Sampler(streamFor(this.seed, index, 1));
+    if (!(seconds > 0)) throw new SimulatorConfigError(`an interval must last > 0 s (got ${seconds})`);
+    const fromMs = Math.round(index * this.intervalSeconds * 1000);
+    return this.span(fromMs, fromMs + Math.round(seconds * 1000));
+  }
+
+  /** The span [fromMs, toMs) of the rollout (milliseconds since its origin), cut along the minute grid. */
+  private span(fromMs: number, toMs: number): IntervalMetrics {
+    const canary = new VersionTotals(this.edges.length);
+    const baseline = new VersionTotals(this.edges.length);
+    let first = true;
+    let canaryGap = false;
+    let baselineGap = false;
+    for (let minute = Math.floor(fromMs / MINUTE_MS); minute * MINUTE_MS < toMs; minute++) {
+      const segmentFrom = Math.max(fromMs, minute * MINUTE_MS);
+      const segmentTo = Math.min(toMs, (minute + 1) * MINUTE_MS);
+      const world = this.minute(minute);
+      if (first) {
+        // A scrape gap loses the whole query that starts in the minute it happens.
+        canaryGap = world.canaryGap;
+        baselineGap = world.baselineGap;
+        first = false;
+      }
+      // Streams of a segment: (seed, minute, offset in the minute); offset 0 keeps a whole minute's streams fixed.
+      const offset = segmentFrom - minute * MINUTE_MS;
+      const counts = new Sampler(streamFor(this.seed, minute, 4 + 8 * offset));
+      const total = counts.poisson(this.qps * ((segmentTo - segmentFrom) / 1000) * world.diurnal);
+      const canaryRequests = counts.binomial(total, this.weight / 100);
+      const drift = world.diurnal * world.shared;
+      this.segment(
+        canary,
+        new Sampler(streamFor(this.seed, minute, 2 + 8 * offset)),
+        canaryRequests,
+        world.effect.canary,
+        drift,
+        world.burst,
+        minute === 0 ? this.noise.warmupLatencyFactor : 1,
+      );
+      this.segment(
+        baseline,
+        new Sampler(streamFor(this.seed, minute, 3 + 8 * offset)),
+        total - canaryRequests,
+        world.effect.baseline,
+        drift,
+        world.burst,
+        1,
+      );
+    }
+    const origin = this.origin ?? 0;
+    return {
+      start: new Date(origin + fromMs).toISOString(),
+      end: new Date(origin + toMs).toISOString(),
+      canary: canaryGap ? null : this.stats(canary),
+      baseline: baselineGap ? null : this.stats(baseline),
+    };
+  }
+
+  /** What happens in the world during `minute` of the rollout, whatever the traffic split and the interval. */
+  private minute(minute: number) {
+    const events = new Sampler(streamFor(this.seed, minute, 1));
     const n = this.noise;
     const diurnal =
       n.diurnalAmplitude > 0
-        ? 1 + n.diurnalAmplitude * Math.sin((2 * Math.PI * index) / n.diurnalPeriodIntervals + this.diurnalPhase)
+        ? 1 + n.diurnalAmplitude * Math.sin((2 * Math.PI * minute * 60) / n.diurnalPeriodSeconds + this.diurnalPhase)
         : 1;
-    const effect = scenarioEffect(this.scenario, index, this.params, this.baseErrorRate, events.uniform());
+    const effect = scenarioEffect(this.scenario, minute, this.params, this.baseErrorRate, events.uniform());
     const shared = n.sharedOverdispersion > 0 ? Math.exp(n.sharedOverdispersion * events.normal()) : 1;
     const burst = n.burstProbability > 0 && events.uniform() < n.burstProbability ? n.burstErrorRate : 0;
     const canaryGap = n.gapProbability > 0 && events.uniform() < n.gapProbability;
     const baselineGap = n.gapProbability > 0 && events.uniform() < n.gapProbability;
-    const counts = new Sampler(streamFor(this.seed, index, 4));
-    const total = counts.poisson(this.qps * seconds * diurnal);
-    const canaryRequests = counts.binomial(total, this.weight / 100);
-    const baselineRequests = total - canaryRequests;
-    const warmup = index === 0 ? n.warmupLatencyFactor : 1;
-
-    const origin = this.origin ?? 0;
-    const startMs = origin + index * this.intervalSeconds * 1000;
-    const canary = this.version(
-      new Sampler(streamFor(this.seed, index, 2)),
-      canaryRequests,
-      effect.canary,
-      diurnal * shared,
-      burst,
-      warmup,
-      canaryGap,
-    );
-    const baseline = this.version(
-      new Sampler(streamFor(this.seed, index, 3)),
-      baselineRequests,
-      effect.baseline,
-      diurnal * shared,
-      burst,
-      1,
-      baselineGap,
-    );
-    return {
-      start: new Date(startMs).toISOString(),
-      end: new Date(startMs + seconds * 1000).toISOString(),
-      canary,
-      baseline,
-    };
+    return { diurnal, effect, shared, burst, canaryGap, baselineGap };
   }
 
-  private version(
+  private segment(
+    into: VersionTotals,
     rng: Sampler,
     requests: number,
     effect: VersionEffect,
     errorDrift: number,
     burst: number,
     warmup: number,
-    gap: boolean,
-  ): VersionStats | null {
-    if (effect.missing || gap || requests === 0) return null;
+  ): void {
+    if (effect.missing) return;
+    into.reported = true;
+    if (requests === 0) return;
     const own = this.noise.versionOverdispersion > 0 ? Math.exp(this.noise.versionOverdispersion * rng.normal()) : 1;
     const healthy = this.baseErrorRate * errorDrift * own * effect.errorFactor;
     const rate = Math.min(1, (effect.errorRate !== undefined ? effect.errorRate * own : healthy) + burst);
-    const failures = rng.binomial(requests, rate);
+    into.requests += requests;
+    into.failures += rng.binomial(requests, rate);
     const model: LatencyModel = {
       ...this.latency,
       medianMs: this.latency.medianMs * effect.latencyFactor * warmup,
       sigma: this.latency.sigma * effect.sigmaFactor,
     };
-    return { requests, failures, latency: this.latencyStats(rng, requests, model) };
+    const counts = this.bucketCounts(rng, requests, model);
+    for (let i = 0; i < this.edges.length; i++) into.buckets[i] = (into.buckets[i] as number) + (counts[i] as number);
   }
 
-  private latencyStats(rng: Sampler, requests: number, model: LatencyModel): LatencyStats {
+  private stats(v: VersionTotals): VersionStats | null {
+    if (!v.reported || v.requests === 0) return null;
+    return { requests: v.requests, failures: v.failures, latency: this.latencyStats(v.requests, v.buckets) };
+  }
+
+  /** Requests per bucket (below each edge, above the previous one). */
+  private bucketCounts(rng: Sampler, requests: number, model: LatencyModel): number[] {
     const probs: number[] = [];
     let prev = 0;
     for (const edge of this.edges) {
@@ -442,11 +500,14 @@ class ScenarioSimulator implements Simulator {
       prev = c;
     }
     probs.push(Math.max(0, 1 - prev));
-    const counts = rng.multinomial(requests, probs);
+    return rng.multinomial(requests, probs);
+  }
+
+  private latencyStats(requests: number, buckets: readonly number[]): LatencyStats {
     const cumulative: number[] = [];
     let running = 0;
     for (let i = 0; i < this.edges.length; i++) {
-      running += counts[i] as number;
+      running += buckets[i] as number;
       cumulative.push(running);
     }
     const q = (x: number) => {

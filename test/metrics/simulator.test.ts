@@ -111,7 +111,7 @@ describe('simulator', () => {
 
   it('describes itself, including the healthy quantiles used to draft guardrails', () => {
     const d = createSimulator({ scenario: 'slow-leak', seed: 1 }).describe();
-    expect(d.parameters.onsetInterval).toBe(10);
+    expect(d.parameters.onsetMinute).toBe(10);
     expect(d.healthyQuantilesMs.p95).toBeCloseTo(100 * Math.exp(1.6449 * 0.42), 0);
   });
 
