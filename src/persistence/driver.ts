@@ -12,6 +12,9 @@ import type { PGlite } from '@electric-sql/pglite';
 import pg from 'pg';
 import { type DataDirLock, lockDataDir } from './dataDirLock.js';
 import { PgliteWireStream } from './pgliteWire.js';
+import { StoreError } from './storeError.js';
+
+export { StoreError } from './storeError.js';
 
 export interface SqlExecutor {
   query<T = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<T[]>;
@@ -34,17 +37,6 @@ export interface SqlDriver extends SqlExecutor {
   /** Multi-statement SQL without parameters (migrations). */
   exec(sql: string): Promise<void>;
   close(): Promise<void>;
-}
-
-export class StoreError extends Error {
-  constructor(
-    readonly code: 'store_unavailable' | 'store_conflict' | 'store_invalid' | 'store_not_found',
-    message: string,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-    this.name = 'StoreError';
-  }
 }
 
 const IDENTIFIER = /^[a-z_][a-z0-9_]{0,62}$/;
@@ -191,7 +183,11 @@ export async function openDriver(options: DriverOptions): Promise<SqlDriver> {
         });
       });
       try {
+        // Under the migrations' lock: replicas creating one schema at once would fail on the catalog (23505).
+        await setup.query('begin');
+        await setup.query(`select pg_advisory_xact_lock(hashtext('chaos-negotiator-migrations'))`);
         await setup.query(`create schema if not exists ${schema}`);
+        await setup.query('commit');
       } finally {
         await setup.end();
       }

@@ -1,6 +1,6 @@
 /**
  * The schema, as numbered migrations applied once each at start-up inside a transaction. An advisory lock keeps
- * two replicas that start together from racing; applying twice is a no-op.
+ * replicas that start together from racing (the bootstrap included); applying twice is a no-op.
  */
 import type { SqlDriver } from './driver.js';
 
@@ -191,19 +191,28 @@ export const MIGRATIONS: { version: number; name: string; sql: string }[] = [
   },
 ];
 
-/** Applies the migrations not applied yet (all of MIGRATIONS by default); returns the versions it applied. */
+const MIGRATION_LOCK = `select pg_advisory_xact_lock(hashtext('chaos-negotiator-migrations'))`;
+
+/**
+ * Applies the migrations not applied yet (all of MIGRATIONS by default); returns the versions it applied. Everything
+ * runs under one advisory lock, the creation of `schema_migrations` too: two `create table if not exists` racing
+ * each other fail on PostgreSQL's catalog (23505 on pg_type_typname_nsp_index), so any number of replicas may start
+ * at once and each waits for the one migrating.
+ */
 export async function migrate(driver: SqlDriver, migrations = MIGRATIONS): Promise<number[]> {
-  await driver.exec(`
-    create table if not exists schema_migrations (
-      version integer primary key,
-      name text not null,
-      applied_at timestamptz not null default now()
-    );
-  `);
+  await driver.transaction(async (tx) => {
+    await tx.query(MIGRATION_LOCK);
+    await tx.query(`
+      create table if not exists schema_migrations (
+        version integer primary key,
+        name text not null,
+        applied_at timestamptz not null default now()
+      )`);
+  });
   const applied: number[] = [];
   for (const migration of migrations) {
     const done = await driver.transaction(async (tx) => {
-      await tx.query(`select pg_advisory_xact_lock(hashtext('chaos-negotiator-migrations'))`);
+      await tx.query(MIGRATION_LOCK);
       const rows = await tx.query('select 1 from schema_migrations where version = $1', [migration.version]);
       if (rows.length > 0) return false;
       for (const statement of splitStatements(migration.sql)) await tx.query(statement);

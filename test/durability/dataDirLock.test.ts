@@ -22,11 +22,11 @@ describe('one process per PGlite data directory', () => {
       const cli = startNode([join(ROOT, 'bin/chaos.js'), 'audit', 'verify', '--data-dir', dir.path], 'cli', [], env);
       const cliExit = await runToEnd(cli, 60_000);
       expect(cliExit.code).not.toBe(0);
-      expect(cli.stderr).toContain(`is in use (process ${holder.process.pid} has it open`);
+      expect(cli.stderr).toContain(`is in use (held by process ${holder.process.pid} on host`);
 
       const second = startFixture('inspectDecisions.ts', ['--data-dir', dataDir], 'second store');
       expect((await runToEnd(second, 60_000)).code).not.toBe(0);
-      expect(second.stderr).toContain(`process ${holder.process.pid} has it open`);
+      expect(second.stderr).toContain(`held by process ${holder.process.pid} on host`);
     } finally {
       await holder.kill();
     }
