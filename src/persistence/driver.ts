@@ -3,13 +3,14 @@
  * embedded default) and PostgreSQL (several replicas), both through `pg`. Everything above it is the same SQL.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, readdirSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import type { Duplex } from 'node:stream';
 import { Worker } from 'node:worker_threads';
 import type { PGlite } from '@electric-sql/pglite';
 import pg from 'pg';
+import { explainOpenFailure, prepareDataDir } from './dataDirCheck.js';
 import { type DataDirLock, lockDataDir } from './dataDirLock.js';
 import { PgliteWireStream } from './pgliteWire.js';
 import { StoreError } from './storeError.js';
@@ -208,10 +209,11 @@ export async function openDriver(options: DriverOptions): Promise<SqlDriver> {
   const dataDir = options.dataDir ?? '.data/pglite';
   let lock: DataDirLock | undefined;
   if (dataDir !== 'memory://') {
-    mkdirSync(dataDir, { recursive: true });
+    prepareDataDir(dataDir);
     lock = lockDataDir(dataDir);
   }
   let db: PGlite;
+  let creating = false;
   try {
     // Loaded only for the embedded store: a server on PostgreSQL never holds PGlite's code.
     const { PGlite } = await import('@electric-sql/pglite');
@@ -221,11 +223,18 @@ export async function openDriver(options: DriverOptions): Promise<SqlDriver> {
       PGlite.create(dataDir === 'memory://' ? undefined : dataDir, {
         startParams: [...defaults, '-c', 'shared_buffers=16MB'],
       });
-    if (dataDir !== 'memory://' && !existsSync(join(dataDir, 'PG_VERSION'))) await initialiseDataDir(dataDir);
+    if (dataDir !== 'memory://' && !existsSync(join(dataDir, 'PG_VERSION'))) {
+      creating = readdirSync(dataDir).length === 0;
+      await initialiseDataDir(dataDir);
+    }
     db = await open();
   } catch (error) {
     lock?.release();
-    throw error;
+    if (dataDir === 'memory://') throw error;
+    const explained = explainOpenFailure(dataDir, error, creating);
+    // A database that failed half-way through its creation would not open later: the next start creates it anew.
+    if (creating) removeContents(dataDir);
+    throw explained;
   }
   // PGlite is one session for the life of the instance: one connection, never closed while the store is open (pg's
   // pool queues the other callers, and a transaction holds the connection until it ends).
@@ -250,6 +259,10 @@ export async function openDriver(options: DriverOptions): Promise<SqlDriver> {
   return driver;
 }
 
+function removeContents(dataDir: string): void {
+  for (const entry of readdirSync(dataDir)) rmSync(join(dataDir, entry), { recursive: true, force: true });
+}
+
 /**
  * Creates the database of an empty data directory on a throwaway thread. The PGlite instance that runs initdb keeps
  * several hundred megabytes for its life; closed on this thread it gives them back only when the garbage collector
@@ -272,12 +285,7 @@ async function initialiseDataDir(dataDir: string): Promise<void> {
     worker.once('exit', (code) => resolve(code === 0 ? undefined : new Error(`the thread exited with code ${code}`)));
   });
   if (failure) {
-    throw new StoreError(
-      'store_unavailable',
-      `cannot initialise the PGlite data directory ${dataDir}: ${failure.message}`,
-      {
-        cause: failure,
-      },
-    );
+    const message = failure instanceof Error ? failure.message : String(failure);
+    throw new Error(`creating the database failed: ${message}`, { cause: failure });
   }
 }
