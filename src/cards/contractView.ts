@@ -3,6 +3,8 @@
  * already-formatted data the Adaptive Card templates bind to. Every string is clipped and made template-safe here, and
  * every list is capped, so the expanded card stays far below Teams' size limit whatever the contract holds.
  */
+
+import { currentExposure } from '../domain/exposure.js';
 import type {
   Contract,
   ContractState,
@@ -46,6 +48,8 @@ export interface ContractCardInput {
   supersededBy?: number;
   /** Display name of whoever asked for the assessment. */
   requestedBy?: string;
+  /** Display names by user id, for the amendment lines (amendments record the id of whoever made them). */
+  people?: Readonly<Record<string, string>>;
 }
 
 export interface FactView {
@@ -254,7 +258,7 @@ export function contractView(input: ContractCardInput): ContractView {
       .slice(0, CARD_LIMITS.suggestions)
       .map((s) => ({ text: `• ${oneLine(s.text, 240)}` })),
     hasSuggestions: contract.suggestions.length > 0,
-    amendments: amendmentLines(contract),
+    amendments: amendmentLines(contract, input.people ?? {}),
     hasAmendments: contract.amendments.length > 0,
     revisionLine: oneLine(
       `Revision ${contract.revision} · hash ${contract.contentHash.slice(0, 12)} · policy ${contract.policyVersion}`,
@@ -287,13 +291,13 @@ function capitalise(text: string): string {
 }
 
 function exposureLine(contract: Contract): string {
-  const affected = contract.risk.affected;
-  const traffic = `${percent(affected.canarySharePercent)} of traffic`;
+  const exposure = currentExposure(contract);
+  const traffic = `${percent(exposure.sharePercent)} of traffic`;
   const users =
     contract.deployment.slo.currentQps > 0
-      ? `~${count(affected.estimatedUsersInCanary)} users`
+      ? `~${count(exposure.estimatedUsers)} users`
       : 'users unknown (no traffic figure)';
-  if (contract.terms.ramp.steps.length === 0) {
+  if (!exposure.canary) {
     return oneLine(
       `no canary: straight to ${percent(100)} with a ${duration(contract.terms.ramp.bakeTimeSeconds)} bake`,
       160,
@@ -448,10 +452,10 @@ function rollbackLine(contract: Contract): string {
   );
 }
 
-function amendmentLines(contract: Contract): { text: string }[] {
+function amendmentLines(contract: Contract, people: Readonly<Record<string, string>>): { text: string }[] {
   const latest = contract.amendments.filter((a) => a.revision === contract.revision);
   const lines = latest.flatMap((a) =>
-    a.diff.map((line) => `• ${oneLine(capitalise(line), 200)} (${oneLine(a.actor, 60)})`),
+    a.diff.map((line) => `• ${oneLine(capitalise(line), 200)} (${oneLine(personName(a.actor, people), 60)})`),
   );
   const shown = lines.slice(0, CARD_LIMITS.amendmentLines).map((text) => ({ text }));
   if (lines.length > shown.length) shown.push({ text: `… and ${lines.length - shown.length} more changes` });
@@ -464,4 +468,18 @@ function approvalLine(contract: Contract, approvals: ApprovalEntry[]): string {
   const who = names.length > 0 ? `: ${names.join(', ')}` : '';
   const author = contract.terms.excludeAuthor ? ' · the author may not approve' : '';
   return oneLine(`Approvals ${approvals.length} of ${required}${who}${author}`, 400);
+}
+
+/**
+ * A person's name for a card line: the display name when known; an e-mail or name-like id as it is; never a bare
+ * directory id (an Entra object id, a Slack user id), which tells a reader nothing.
+ */
+export function personName(id: string, people: Readonly<Record<string, string>>): string {
+  const name = people[id];
+  if (name) return name;
+  const opaque =
+    /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(id) || // Entra object id
+    /^(?:\d+:|29:|8:orgid:)/.test(id) || // Teams user ids
+    /^[UW][A-Z0-9]{6,}$/.test(id); // Slack user ids
+  return opaque ? 'a chat participant' : id;
 }

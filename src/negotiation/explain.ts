@@ -2,6 +2,8 @@
  * Deterministic explanations of a contract's factors and terms, quoting the contract's own numbers and evidence.
  * Used by the offline negotiator and as the result of the model's `explain` tool, so both modes explain alike.
  */
+
+import { currentExposure } from '../domain/exposure.js';
 import {
   type Contract,
   type GuardrailMetric,
@@ -104,10 +106,11 @@ export function explainRisk(contract: Contract): string {
   lines.push(
     `Predicted impact if it goes wrong: error rate +${num(p.errorRateIncreasePercent)} %, p95 +${num(p.p95IncreasePercent)} %, p99 +${num(p.p99IncreasePercent)} %.`,
   );
-  const a = r.affected;
-  if (a.canarySharePercent > 0) {
+  // The current terms, not the share assumed at assessment: the first step may have been amended since.
+  const exposure = currentExposure(contract);
+  if (exposure.canary) {
     lines.push(
-      `At the first canary step (${num(a.canarySharePercent)} %) about ${num(a.requestsPerMinuteInCanary)} requests/min and ~${num(a.estimatedUsersInCanary)} users would see it.`,
+      `At the first canary step (${num(exposure.sharePercent)} %) about ${num(exposure.requestsPerMinute)} requests/min and ~${num(exposure.estimatedUsers)} users would see it.`,
     );
   }
   return lines.join('\n');

@@ -1,12 +1,13 @@
 /** Readability of the contract card's wording and colours (docs/visual-check.md, defects 1–18). */
 import { describe, expect, it } from 'vitest';
-import { contractView } from '../../src/cards/contractView.js';
+import { contractView, personName } from '../../src/cards/contractView.js';
 import { percent } from '../../src/cards/format.js';
 import { renderDecisionCard } from '../../src/cards/index.js';
 import { applyAmendment, draftContract } from '../../src/domain/contract.js';
 import type { RiskLevel } from '../../src/domain/model.js';
 import { DEFAULT_POLICY } from '../../src/domain/policy.js';
 import { assessRisk } from '../../src/domain/risk/engine.js';
+import { explainRisk } from '../../src/negotiation/explain.js';
 import { FIXED_NOW, makeChange, makeFinding, makeRequest, makeRisk } from '../support/fixtures.js';
 import { ordinaryContract } from './cardFixtures.js';
 
@@ -132,5 +133,45 @@ describe('contract card wording', () => {
     );
     expect(card).toContain('"value":"critical · score 80/100');
     expect(card).not.toContain('CRITICAL RISK');
+  });
+});
+
+describe('a card after an amendment', () => {
+  const entraId = '3f2b8c1e-9a4d-4c7e-b1f0-5d6e7a8b9c0d';
+  function amended() {
+    const contract = contractAt('high');
+    const result = applyAmendment(
+      contract,
+      { kind: 'set_first_canary_step', percent: 25, justification: 'config only' },
+      entraId,
+      DEFAULT_POLICY,
+    );
+    if (!result.ok) throw new Error('amendment refused');
+    return result.contract;
+  }
+
+  it('follows the current revision on the Exposure line and in the canary evidence', () => {
+    const contract = amended();
+    expect(contract.risk.affected.canarySharePercent).toBe(10);
+    const view = contractView({ contract });
+    expect(view.facts.find((f) => f.title === 'Exposure')?.value).toBe(`25${NBSP}% of traffic, ~3,000 users`);
+    expect(view.ramp).toMatch(new RegExp(`^25${NBSP}% → `));
+    expect(view.canaryEvidence).toMatch(/^The first step sees ~[\d,]+ requests/);
+    const explained = explainRisk(contract);
+    expect(explained).toContain('At the first canary step (25 %)');
+    expect(explained).not.toContain('(10 %)');
+  });
+
+  it('names the person who amended it, never the raw Entra object id', () => {
+    const named = contractView({ contract: amended(), people: { [entraId]: 'Ada Lovelace' } });
+    expect(named.amendments.map((a) => a.text)).toEqual([
+      '• First canary step: 10 % → 25 % (Ada Lovelace)',
+      '• Ramp: 10/25/50/100 % → 25/50/100 % (Ada Lovelace)',
+    ]);
+    const unknown = contractView({ contract: amended() });
+    expect(JSON.stringify(unknown)).not.toContain(entraId);
+    expect(unknown.amendments[0]?.text).toContain('(a chat participant)');
+    expect(personName('ada@example.com', {})).toBe('ada@example.com');
+    expect(personName('U024BE7LH', {})).toBe('a chat participant');
   });
 });
