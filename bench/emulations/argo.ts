@@ -1,13 +1,23 @@
 /**
- * Argo Rollouts background analysis (analysis/analysis.go, anchors note §b.1): one measurement per interval and
- * metric after `initialDelay`; a measurement whose query returns nothing is an Error; a metric is Failed when
- * failed > failureLimit (cumulative, strict greater-than) and Error when consecutiveErrors > consecutiveErrorLimit
- * (4). Either aborts the rollout (canary weight 0). Steps are time-based (setWeight + pause{duration}); the
- * analysis runs through the whole rollout including the 100 % phase.
+ * Argo Rollouts background analysis, following argoproj/argo-rollouts `analysis/analysis.go`
+ * (assessMetricStatus, assessMetricFailureInconclusiveOrError: `result.Failed > failureLimit` ⇒ Failed,
+ * `result.ConsecutiveError > consecutiveErrorLimit` ⇒ Error), `utils/defaults/defaults.go`
+ * (GetConsecutiveErrorLimitOrDefault: 4) and `utils/evaluate/evaluate.go` (successCondition / failureCondition on the
+ * query result), as summarised in the anchors note §b.1: one measurement per interval and metric after
+ * `initialDelay`; a measurement whose query returns nothing is an Error; Failed or Error aborts the rollout (canary
+ * weight 0). Steps are time-based (setWeight + pause{duration}); the background analysis runs through the whole
+ * rollout including the 100 % phase.
  */
 import type { IntervalMetrics } from '../../src/domain/metrics.js';
-import type { Simulator } from '../../src/metrics/simulator.js';
-import { type BenchContract, type Controller, plannedWeight, type RolloutRun, threshold } from './types.js';
+import {
+  type BenchContract,
+  type Controller,
+  type IntervalSource,
+  plannedLength,
+  plannedWeight,
+  type RolloutRun,
+  threshold,
+} from './types.js';
 
 const CONSECUTIVE_ERROR_LIMIT = 4;
 
@@ -32,7 +42,7 @@ export class ArgoController implements Controller {
     this.name = `Argo failureLimit=${failureLimit}`;
   }
 
-  run(sim: Simulator, contract: BenchContract): RolloutRun {
+  run(sim: IntervalSource, contract: BenchContract): RolloutRun {
     const metrics = [
       {
         limit: threshold(contract, 'error_rate'),
@@ -68,6 +78,8 @@ export class ArgoController implements Controller {
         }
       }
     }
-    return { outcome: 'promoted', decisionInterval: last, canaryRequests };
+    // A recorded series can end before the plan does: that rollout has not finished.
+    if (last === plannedLength(contract) - 1) return { outcome: 'promoted', decisionInterval: last, canaryRequests };
+    return { outcome: 'stalled', decisionInterval: null, canaryRequests };
   }
 }

@@ -1,59 +1,134 @@
 /**
- * Kayenta's NetflixACAJudge (anchors note §b.3), run as a Spinnaker canary stage: one judgement at the end of each
- * canary step over a growing lookback (after a warm-up), on per-interval time series of the canary and the baseline:
- * error rate, p95 and p99, direction `increase`, one group.
+ * Kayenta's NetflixACAJudge run as a Spinnaker canary stage, following spinnaker/kayenta
+ * `kayenta-judge/.../NetflixACAJudge.scala` (MannWhitneyClassifier with tolerance 0.25 and confLevel 0.98, one group,
+ * direction `increase`), `kayenta-judge/.../classifiers/metric/MannWhitneyClassifier.scala` (empty side ⇒ NODATA,
+ * identical samples ⇒ Pass, High when the interval's lower bound exceeds tolerance × |Hodges–Lehmann estimate|),
+ * `WeightedSumScorer.scala` / `ThresholdScoreClassifier.scala` (score = Pass ÷ judged × 100; every interim score must
+ * stay above marginal 75, the last must reach pass 95) and `kayenta-mannwhitney/.../MannWhitney.scala` (the
+ * confidence interval), as summarised in the anchors note §b.3.
  *
- * Per metric: NaN/missing points removed; an empty side ⇒ NODATA; identical or all-equal samples ⇒ Pass; otherwise a
- * two-sample Mann–Whitney (Wilcoxon rank-sum) confidence interval for the shift canary − baseline at 98 % with the
- * Hodges–Lehmann estimate; High when the interval's lower bound exceeds the tolerance band 0.25 × |HL| and the effect
- * size (mean ratio) is ≥ allowedIncrease (1.0: no practical gate). Score = Pass ÷ (Pass + High + Low) × 100; ≥ 50 %
- * NODATA ⇒ 0. Every interim score must stay above marginal (75), the last one must reach pass (95); otherwise the
- * canary fails and is rolled back. There is no baseline at 100 %, so the bake phase is not judged.
+ * The interval is MannWhitney.scala's, itself R's asymptotic `wilcox.test(x, y, conf.int = TRUE)`: the bounds are the
+ * shifts d at which the standardised rank-sum of (canary − d) against the control equals ∓z(α/2), with the TIE
+ * correction in the variance (Σ(t³ − t) over tied groups) and the CONTINUITY correction (0.5 × sign of the centred
+ * statistic); a bound that the search range [min(canary) − max(control), max(canary) − min(control)] cannot bracket
+ * is that end of the range; the estimate is the shift at z = 0. Kayenta solves with Brent's method (tolerance
+ * 1e-4); the statistic is monotone in d, so this emulation bisects to a tighter tolerance.
  *
- * The CI uses the textbook normal approximation for the order statistics of the pairwise differences (no tie
- * correction), which matches Kayenta's root-finding on the normal approximation closely for these sample sizes.
+ * The stage: one judgement at the end of each canary step over a growing lookback (after a warm-up), on per-interval
+ * series of error rate, p95 and p99. The control is the concurrent baseline or, when the source is a recorded
+ * series without one, the `controlIntervals` before the rollout (Kayenta's control scope may cover another time
+ * range). There is no baseline at 100 %, so the bake is not judged.
+ *
+ * One deviation: when every value on both sides is equal (but the sides differ in length) MannWhitney.scala throws
+ * ("cannot compute confidence interval when all observations are tied"); this emulation classifies that as Pass.
  */
 import type { IntervalMetrics, VersionStats } from '../../src/domain/metrics.js';
-import type { Simulator } from '../../src/metrics/simulator.js';
-import { type BenchContract, type Controller, plannedWeight, type RolloutRun } from './types.js';
+import {
+  type BenchContract,
+  type Controller,
+  type IntervalSource,
+  plannedLength,
+  plannedWeight,
+  type RolloutRun,
+} from './types.js';
 
 const TOLERANCE = 0.25;
+const CONFIDENCE = 0.98;
 const ALLOWED_INCREASE = 1.0;
 const PASS_SCORE = 95;
 const MARGINAL_SCORE = 75;
-/** z for a two-sided 98 % interval (Kayenta's judge confidence 0.98). */
-const Z_99 = 2.3263478740408408;
 
 type Classification = 'pass' | 'high' | 'low' | 'nodata';
 
-export function mannWhitneyShift(
-  canary: number[],
-  baseline: number[],
-): { lower: number; upper: number; estimate: number } {
-  const diffs: number[] = [];
-  for (const c of canary) for (const b of baseline) diffs.push(c - b);
-  diffs.sort((x, y) => x - y);
-  const n = canary.length;
-  const m = baseline.length;
-  const nm = n * m;
-  const mid = (nm - 1) / 2;
-  const estimate = ((diffs[Math.floor(mid)] as number) + (diffs[Math.ceil(mid)] as number)) / 2;
-  const k = Math.floor(nm / 2 - Z_99 * Math.sqrt((nm * (n + m + 1)) / 12));
-  if (k < 0) return { lower: Number.NEGATIVE_INFINITY, upper: Number.POSITIVE_INFINITY, estimate };
-  return { lower: diffs[k] as number, upper: diffs[nm - 1 - k] as number, estimate };
+/** Inverse of the standard normal CDF (Acklam's rational approximation, |error| < 1.2e-9). */
+export function normalQuantile(p: number): number {
+  const a = [-39.69683028665376, 220.9460984245205, -275.9285104469687, 138.357751867269, -30.66479806614716, 2.506628277459239];
+  const b = [-54.47609879822406, 161.5858368580409, -155.6989798598866, 66.80131188771972, -13.28068155288572];
+  const c = [-0.007784894002430293, -0.3223964580411365, -2.400758277161838, -2.549732539343734, 4.374664141464968, 2.938163982698783];
+  const d = [0.007784695709041462, 0.3224671290700398, 2.445134137142996, 3.754408661907416];
+  const low = 0.02425;
+  const [a0, a1, a2, a3, a4, a5] = a as [number, number, number, number, number, number];
+  const [b0, b1, b2, b3, b4] = b as [number, number, number, number, number];
+  const [c0, c1, c2, c3, c4, c5] = c as [number, number, number, number, number, number];
+  const [d0, d1, d2, d3] = d as [number, number, number, number];
+  if (p < low) {
+    const q = Math.sqrt(-2 * Math.log(p));
+    return (((((c0 * q + c1) * q + c2) * q + c3) * q + c4) * q + c5) / ((((d0 * q + d1) * q + d2) * q + d3) * q + 1);
+  }
+  if (p > 1 - low) return -normalQuantile(1 - p);
+  const q = p - 0.5;
+  const r = q * q;
+  return ((((((a0 * r + a1) * r + a2) * r + a3) * r + a4) * r + a5) * q) / (((((b0 * r + b1) * r + b2) * r + b3) * r + b4) * r + 1);
 }
 
-export function classifyIncrease(canary: number[], baseline: number[]): Classification {
-  if (canary.length === 0 || baseline.length === 0) return 'nodata';
-  const sc = [...canary].sort((a, b) => a - b);
-  const sb = [...baseline].sort((a, b) => a - b);
-  if (sc.length === sb.length && sc.every((v, i) => v === sb[i])) return 'pass';
-  const all = [...canary, ...baseline];
+/**
+ * The standardised, continuity-corrected rank-sum statistic of (canary − shift) against the control, minus `z`
+ * (MannWhitney.scala's `wilcoxonDiff`). Decreasing in `shift`.
+ */
+export function wilcoxonDiff(canary: readonly number[], control: readonly number[], shift: number, z: number): number {
+  const nx = canary.length;
+  const ny = control.length;
+  const pooled = [...canary.map((v, i) => ({ v: v - shift, x: true, i })), ...control.map((v, i) => ({ v, x: false, i }))];
+  pooled.sort((p, q) => p.v - q.v);
+  let rankSumX = 0;
+  let ties = 0;
+  for (let start = 0; start < pooled.length; ) {
+    let end = start + 1;
+    while (end < pooled.length && (pooled[end] as { v: number }).v === (pooled[start] as { v: number }).v) end++;
+    const t = end - start;
+    const averageRank = (start + 1 + end) / 2;
+    for (let k = start; k < end; k++) if ((pooled[k] as { x: boolean }).x) rankSumX += averageRank;
+    ties += t * t * t - t;
+    start = end;
+  }
+  const dz = rankSumX - (nx * (nx + 1)) / 2 - (nx * ny) / 2;
+  const correction = Math.sign(dz) * 0.5;
+  const sigma = Math.sqrt(((nx * ny) / 12) * (nx + ny + 1 - ties / ((nx + ny) * (nx + ny - 1))));
+  if (sigma === 0) throw new Error('cannot compute confidence interval when all observations are tied');
+  return (dz - correction) / sigma - z;
+}
+
+function root(f: (shift: number) => number, lo: number, hi: number): number {
+  let a = lo;
+  let b = hi;
+  for (let k = 0; k < 200 && b - a > 1e-9 * Math.max(1, Math.abs(a), Math.abs(b)); k++) {
+    const mid = (a + b) / 2;
+    if (f(mid) > 0) a = mid;
+    else b = mid;
+  }
+  return (a + b) / 2;
+}
+
+/** Kayenta's Mann–Whitney confidence interval and Hodges–Lehmann-type estimate of the shift canary − control. */
+export function mannWhitneyShift(
+  canary: readonly number[],
+  control: readonly number[],
+  confidence = CONFIDENCE,
+): { lower: number; upper: number; estimate: number } {
+  const z = -normalQuantile((1 - confidence) / 2);
+  const muMin = Math.min(...canary) - Math.max(...control);
+  const muMax = Math.max(...canary) - Math.min(...control);
+  const bound = (zq: number) => {
+    if (wilcoxonDiff(canary, control, muMin, zq) <= 0) return muMin;
+    if (wilcoxonDiff(canary, control, muMax, zq) >= 0) return muMax;
+    return root((d) => wilcoxonDiff(canary, control, d, zq), muMin, muMax);
+  };
+  return {
+    lower: bound(z),
+    upper: bound(-z),
+    estimate: root((d) => wilcoxonDiff(canary, control, d, 0), muMin, muMax),
+  };
+}
+
+export function classifyIncrease(canary: number[], control: number[]): Classification {
+  if (canary.length === 0 || control.length === 0) return 'nodata';
+  if (canary.length === control.length && canary.every((v, i) => v === control[i])) return 'pass';
+  const all = [...canary, ...control];
   if (all.every((v) => v === all[0])) return 'pass';
-  const mw = mannWhitneyShift(canary, baseline);
+  const mw = mannWhitneyShift(canary, control);
   const band = TOLERANCE * Math.abs(mw.estimate);
   const meanC = canary.reduce((a, b) => a + b, 0) / canary.length;
-  const meanB = baseline.reduce((a, b) => a + b, 0) / baseline.length;
+  const meanB = control.reduce((a, b) => a + b, 0) / control.length;
   const ratio = meanC / meanB;
   const effectOk = Number.isNaN(ratio) || ratio >= ALLOWED_INCREASE;
   if (mw.lower > band && effectOk) return 'high';
@@ -81,9 +156,13 @@ function series(
   return out;
 }
 
-export function kayentaScore(history: readonly IntervalMetrics[]): number {
+/** Score of one judgement; `control` replaces the concurrent baseline when given (its canary side is the control). */
+export function kayentaScore(history: readonly IntervalMetrics[], control?: readonly IntervalMetrics[]): number {
   const classes = METRICS.map((metric) =>
-    classifyIncrease(series(history, 'canary', metric), series(history, 'baseline', metric)),
+    classifyIncrease(
+      series(history, 'canary', metric),
+      control ? series(control, 'canary', metric) : series(history, 'baseline', metric),
+    ),
   );
   const nodata = classes.filter((c) => c === 'nodata').length;
   if (nodata * 2 >= classes.length) return 0;
@@ -93,9 +172,15 @@ export function kayentaScore(history: readonly IntervalMetrics[]): number {
 }
 
 export class KayentaController implements Controller {
-  readonly name = 'Kayenta MW 98%';
+  readonly name: string;
 
-  run(sim: Simulator, contract: BenchContract): RolloutRun {
+  /** `controlIntervals`: with a recorded series, that many intervals before the rollout are the control. */
+  constructor(private readonly controlIntervals = 0) {
+    this.name = controlIntervals > 0 ? `Kayenta MW 98% (control: ${controlIntervals} prior intervals)` : 'Kayenta MW 98%';
+  }
+
+  run(sim: IntervalSource, contract: BenchContract): RolloutRun {
+    const control = this.controlIntervals > 0 ? sim.preceding?.(this.controlIntervals) : undefined;
     const judgements = new Set<number>();
     let end = 0;
     for (const s of contract.steps) {
@@ -115,11 +200,13 @@ export class KayentaController implements Controller {
       canaryRequests.push(m.canary?.requests ?? 0);
       if (i >= contract.warmupIntervals) history.push(m);
       if (!judgements.has(i)) continue;
-      const score = kayentaScore(history);
+      const score = kayentaScore(history, control);
       if (score <= MARGINAL_SCORE || (i === lastJudgement && score < PASS_SCORE)) {
         return { outcome: 'rolled_back', decisionInterval: i, canaryRequests };
       }
     }
-    return { outcome: 'promoted', decisionInterval: last, canaryRequests };
+    // A recorded series can end before the plan does: that rollout has not finished.
+    if (last === plannedLength(contract) - 1) return { outcome: 'promoted', decisionInterval: last, canaryRequests };
+    return { outcome: 'stalled', decisionInterval: null, canaryRequests };
   }
 }

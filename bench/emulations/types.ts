@@ -2,8 +2,19 @@
  * Shared vocabulary of the judge benchmark: the contract every controller applies, the ramp plan and the outcome of
  * one simulated rollout.
  */
+import type { IntervalMetrics } from '../../src/domain/metrics.js';
 import type { Guardrail } from '../../src/domain/model.js';
-import type { Simulator } from '../../src/metrics/simulator.js';
+
+/**
+ * Where a controller's intervals come from: the seeded simulator (bench:judge, whose noise follows the traffic split)
+ * or a recorded series (bench:replay, where the split changes nothing). `generate(i)` is interval i of the rollout.
+ */
+export interface IntervalSource {
+  setCanaryPercent(percent: number): void;
+  generate(index: number): IntervalMetrics;
+  /** Up to `count` intervals before the rollout started (a recorded series only): rolling windows and controls. */
+  preceding?(count: number): readonly IntervalMetrics[];
+}
 
 export interface BenchContract {
   guardrails: Guardrail[];
@@ -30,7 +41,7 @@ export interface RolloutRun {
 
 export interface Controller {
   readonly name: string;
-  run(sim: Simulator, contract: BenchContract): RolloutRun;
+  run(source: IntervalSource, contract: BenchContract): RolloutRun;
 }
 
 export function threshold(contract: BenchContract, metric: Guardrail['metric']): number {
