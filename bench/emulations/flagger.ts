@@ -54,7 +54,8 @@ export class FlaggerController implements Controller {
       }
       if (!flaggerChecksPass(m, contract)) {
         failedChecks++;
-        if (failedChecks >= this.failureThreshold) return { outcome: 'rolled_back', decisionInterval: i, canaryRequests };
+        if (failedChecks >= this.failureThreshold)
+          return { outcome: 'rolled_back', decisionInterval: i, canaryRequests };
         continue;
       }
       if (step + 1 < stepWeights.length) step++;

@@ -42,9 +42,14 @@ type Classification = 'pass' | 'high' | 'low' | 'nodata';
 
 /** Inverse of the standard normal CDF (Acklam's rational approximation, |error| < 1.2e-9). */
 export function normalQuantile(p: number): number {
-  const a = [-39.69683028665376, 220.9460984245205, -275.9285104469687, 138.357751867269, -30.66479806614716, 2.506628277459239];
+  const a = [
+    -39.69683028665376, 220.9460984245205, -275.9285104469687, 138.357751867269, -30.66479806614716, 2.506628277459239,
+  ];
   const b = [-54.47609879822406, 161.5858368580409, -155.6989798598866, 66.80131188771972, -13.28068155288572];
-  const c = [-0.007784894002430293, -0.3223964580411365, -2.400758277161838, -2.549732539343734, 4.374664141464968, 2.938163982698783];
+  const c = [
+    -0.007784894002430293, -0.3223964580411365, -2.400758277161838, -2.549732539343734, 4.374664141464968,
+    2.938163982698783,
+  ];
   const d = [0.007784695709041462, 0.3224671290700398, 2.445134137142996, 3.754408661907416];
   const low = 0.02425;
   const [a0, a1, a2, a3, a4, a5] = a as [number, number, number, number, number, number];
@@ -58,7 +63,10 @@ export function normalQuantile(p: number): number {
   if (p > 1 - low) return -normalQuantile(1 - p);
   const q = p - 0.5;
   const r = q * q;
-  return ((((((a0 * r + a1) * r + a2) * r + a3) * r + a4) * r + a5) * q) / (((((b0 * r + b1) * r + b2) * r + b3) * r + b4) * r + 1);
+  return (
+    ((((((a0 * r + a1) * r + a2) * r + a3) * r + a4) * r + a5) * q) /
+    (((((b0 * r + b1) * r + b2) * r + b3) * r + b4) * r + 1)
+  );
 }
 
 /**
@@ -66,20 +74,40 @@ export function normalQuantile(p: number): number {
  * (MannWhitney.scala's `wilcoxonDiff`). Decreasing in `shift`.
  */
 export function wilcoxonDiff(canary: readonly number[], control: readonly number[], shift: number, z: number): number {
-  const nx = canary.length;
-  const ny = control.length;
-  const pooled = [...canary.map((v, i) => ({ v: v - shift, x: true, i })), ...control.map((v, i) => ({ v, x: false, i }))];
-  pooled.sort((p, q) => p.v - q.v);
+  return wilcoxonDiffSorted(sortedCopy(canary), sortedCopy(control), shift, z);
+}
+
+function sortedCopy(values: readonly number[]): number[] {
+  return [...values].sort((a, b) => a - b);
+}
+
+/** wilcoxonDiff on ascending arrays: one merge pass, average ranks over tied groups. */
+function wilcoxonDiffSorted(xs: readonly number[], ys: readonly number[], shift: number, z: number): number {
+  const nx = xs.length;
+  const ny = ys.length;
+  let i = 0;
+  let j = 0;
+  let rank = 0;
   let rankSumX = 0;
   let ties = 0;
-  for (let start = 0; start < pooled.length; ) {
-    let end = start + 1;
-    while (end < pooled.length && (pooled[end] as { v: number }).v === (pooled[start] as { v: number }).v) end++;
-    const t = end - start;
-    const averageRank = (start + 1 + end) / 2;
-    for (let k = start; k < end; k++) if ((pooled[k] as { x: boolean }).x) rankSumX += averageRank;
+  while (i < nx || j < ny) {
+    const xv = i < nx ? (xs[i] as number) - shift : Number.POSITIVE_INFINITY;
+    const yv = j < ny ? (ys[j] as number) : Number.POSITIVE_INFINITY;
+    const v = Math.min(xv, yv);
+    let inX = 0;
+    let inY = 0;
+    while (i < nx && (xs[i] as number) - shift === v) {
+      i++;
+      inX++;
+    }
+    while (j < ny && (ys[j] as number) === v) {
+      j++;
+      inY++;
+    }
+    const t = inX + inY;
+    rankSumX += inX * (rank + (t + 1) / 2);
     ties += t * t * t - t;
-    start = end;
+    rank += t;
   }
   const dz = rankSumX - (nx * (nx + 1)) / 2 - (nx * ny) / 2;
   const correction = Math.sign(dz) * 0.5;
@@ -106,18 +134,17 @@ export function mannWhitneyShift(
   confidence = CONFIDENCE,
 ): { lower: number; upper: number; estimate: number } {
   const z = -normalQuantile((1 - confidence) / 2);
-  const muMin = Math.min(...canary) - Math.max(...control);
-  const muMax = Math.max(...canary) - Math.min(...control);
+  const xs = sortedCopy(canary);
+  const ys = sortedCopy(control);
+  const muMin = (xs[0] as number) - (ys[ys.length - 1] as number);
+  const muMax = (xs[xs.length - 1] as number) - (ys[0] as number);
+  const f = (zq: number) => (d: number) => wilcoxonDiffSorted(xs, ys, d, zq);
   const bound = (zq: number) => {
-    if (wilcoxonDiff(canary, control, muMin, zq) <= 0) return muMin;
-    if (wilcoxonDiff(canary, control, muMax, zq) >= 0) return muMax;
-    return root((d) => wilcoxonDiff(canary, control, d, zq), muMin, muMax);
+    if (f(zq)(muMin) <= 0) return muMin;
+    if (f(zq)(muMax) >= 0) return muMax;
+    return root(f(zq), muMin, muMax);
   };
-  return {
-    lower: bound(z),
-    upper: bound(-z),
-    estimate: root((d) => wilcoxonDiff(canary, control, d, 0), muMin, muMax),
-  };
+  return { lower: bound(z), upper: bound(-z), estimate: root(f(0), muMin, muMax) };
 }
 
 export function classifyIncrease(canary: number[], control: number[]): Classification {
@@ -176,7 +203,8 @@ export class KayentaController implements Controller {
 
   /** `controlIntervals`: with a recorded series, that many intervals before the rollout are the control. */
   constructor(private readonly controlIntervals = 0) {
-    this.name = controlIntervals > 0 ? `Kayenta MW 98% (control: ${controlIntervals} prior intervals)` : 'Kayenta MW 98%';
+    this.name =
+      controlIntervals > 0 ? `Kayenta MW 98% (control: ${controlIntervals} prior intervals)` : 'Kayenta MW 98%';
   }
 
   run(sim: IntervalSource, contract: BenchContract): RolloutRun {

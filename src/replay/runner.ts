@@ -12,9 +12,10 @@
  */
 import { RollbackExecutor } from '../actuators/rollbackExecutor.js';
 import { SimulatedActuator } from '../actuators/simulatedActuator.js';
-import type { JudgeOptions, JudgeResult, Verdict } from '../domain/judge/types.js';
+import type { JudgeResult, Verdict } from '../domain/judge/types.js';
 import type { MetricProvider } from '../domain/metrics.js';
 import type { Contract } from '../domain/model.js';
+import type { Policy } from '../domain/policy.js';
 import type { RolloutPhase, RolloutState } from '../domain/rollout/types.js';
 import { InMemoryRolloutRepository, type RolloutRecord } from '../guardian/repository.js';
 import { GuardianService } from '../guardian/service.js';
@@ -57,8 +58,8 @@ export interface ReplayOptions {
   intervalSeconds: number;
   /** Start the next rollout at the next row when one ends. */
   continuous: boolean;
-  /** The guardian's judge options, as production derives them; absent: the worker's own default. */
-  judgeOptions?: Partial<JudgeOptions>;
+  /** The policy the contract was drafted under: the worker derives the judge configuration from it, as in production. */
+  policy: Policy;
 }
 
 const ENDED = new Set<RolloutPhase>(['promoted', 'rolled_back', 'aborted', 'failed', 'paused']);
@@ -112,7 +113,7 @@ export async function* replaySeries(options: ReplayOptions): AsyncGenerator<Repl
     clock,
     fetchAttempts: 1,
     fetchBackoffMs: 0,
-    ...(options.judgeOptions ? { judgeOptions: options.judgeOptions } : {}),
+    policy: options.policy,
     onVerdict: (_record, result) => {
       verdict = result;
     },

@@ -256,13 +256,28 @@ function spacingOf(rows: SeriesRow[]): number | null {
  * the largest of the rows' (a pooled quantile never exceeds it). No row: no data for either version.
  */
 export function intervalFromRows(rows: readonly SeriesRow[], start: number, end: number): IntervalMetrics {
-  const inside = rows.filter((r) => r.at >= start && r.at < end);
+  const inside: SeriesRow[] = [];
+  for (let i = firstAtOrAfter(rows, start); i < rows.length && (rows[i] as SeriesRow).at < end; i++) {
+    inside.push(rows[i] as SeriesRow);
+  }
   return {
     start: new Date(start).toISOString(),
     end: new Date(end).toISOString(),
     canary: merge(inside.map((r) => r.canary)),
     baseline: merge(inside.map((r) => r.baseline)),
   };
+}
+
+/** Index of the first row at or after `at` (rows are in time order). */
+function firstAtOrAfter(rows: readonly SeriesRow[], at: number): number {
+  let lo = 0;
+  let hi = rows.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if ((rows[mid] as SeriesRow).at < at) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }
 
 function merge(sides: (VersionStats | null)[]): VersionStats | null {

@@ -69,6 +69,7 @@ async function replay(file: string, options: ReplayCliOptions, deps: CliDeps): P
     throw error;
   }
   const { contract } = drafted;
+  const replayPolicy = drafted.policy;
   const out = deps.io.stdout;
   if (!options.json) {
     const ramp = contract.terms.ramp;
@@ -87,6 +88,7 @@ async function replay(file: string, options: ReplayCliOptions, deps: CliDeps): P
     series,
     intervalSeconds,
     continuous: options.continuous === true,
+    policy: replayPolicy,
   })) {
     tally.add(interval);
     out(options.json ? intervalJson(interval) : tableRow(interval));
