@@ -103,7 +103,10 @@ export async function composeApp(config: AppConfig, overrides: ComposeOverrides 
       ? slackModule.createSlackSurface({
           botToken: config.slack.botToken,
           logger,
-          ...(overrides.slackClientOptions ? { clientOptions: overrides.slackClientOptions } : {}),
+          clientOptions: {
+            ...(config.slack.apiUrl ? { slackApiUrl: config.slack.apiUrl } : {}),
+            ...overrides.slackClientOptions,
+          },
         })
       : undefined;
   const surfaces: Partial<Record<SurfaceName, ChatSurface>> = {

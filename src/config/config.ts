@@ -42,6 +42,8 @@ export interface SlackConfig {
   /** Present means Socket Mode (no public URL needed). */
   appToken?: string;
   socketMode: boolean;
+  /** Web API base URL (ends with "/"); absent: Slack's own. For a proxy, GovSlack, or a local fake in tests. */
+  apiUrl?: string;
 }
 
 export type ModelConfig =
@@ -325,6 +327,7 @@ function readSlack(r: EnvReader): SlackConfig | undefined {
   const botToken = r.read('SLACK_BOT_TOKEN', z.string().startsWith('xoxb-', 'must be a bot token (xoxb-…)'));
   const signingSecret = r.read('SLACK_SIGNING_SECRET', z.string().min(8, 'must be at least 8 characters'));
   const appToken = r.read('SLACK_APP_TOKEN', z.string().startsWith('xapp-', 'must be an app-level token (xapp-…)'));
+  const apiUrl = r.read('SLACK_API_URL', serviceUrl());
   const anySet = r.has('SLACK_BOT_TOKEN') || r.has('SLACK_SIGNING_SECRET') || r.has('SLACK_APP_TOKEN');
   if (!anySet) return undefined;
   if (!r.has('SLACK_BOT_TOKEN')) {
@@ -339,6 +342,8 @@ function readSlack(r: EnvReader): SlackConfig | undefined {
     ...(signingSecret ? { signingSecret } : {}),
     ...(appToken ? { appToken } : {}),
     socketMode: appToken !== undefined,
+    // The Web API client joins method names onto the base, so it must end with a slash.
+    ...(apiUrl ? { apiUrl: apiUrl.endsWith('/') ? apiUrl : `${apiUrl}/` } : {}),
   };
 }
 

@@ -185,6 +185,11 @@ describe('loadConfig full production setup', () => {
     });
     expect(config.slack).toEqual({ botToken: 'xoxb-1', appToken: 'xapp-1-2', socketMode: true });
     expect(config.metrics).toEqual({ provider: 'prometheus', url: 'http://prometheus.monitoring:9090' });
+    const gov = loadConfig(
+      { SLACK_BOT_TOKEN: 'xoxb-1', SLACK_APP_TOKEN: 'xapp-1-2', SLACK_API_URL: 'https://slack-gov.com/api' },
+      noFiles,
+    );
+    expect(gov.slack?.apiUrl).toBe('https://slack-gov.com/api/');
     expect(config.rollout).toEqual({ target: 'argo-rollouts', namespace: 'shop' });
   });
 
@@ -287,6 +292,12 @@ const errorCases: [string, NodeJS.ProcessEnv, string, RegExp][] = [
     /at least 8/,
   ],
   ['bad slack app token', { SLACK_BOT_TOKEN: 'xoxb-1', SLACK_APP_TOKEN: 'xoxa-1' }, 'SLACK_APP_TOKEN', /xapp-/],
+  [
+    'slack api url over http to another host',
+    { SLACK_BOT_TOKEN: 'xoxb-1', SLACK_APP_TOKEN: 'xapp-1', SLACK_API_URL: 'http://slack-proxy.internal/api/' },
+    'SLACK_API_URL',
+    /https URL/,
+  ],
   [
     'azure endpoint over http',
     { AZURE_OPENAI_ENDPOINT: 'http://a.openai.azure.com', AZURE_OPENAI_DEPLOYMENT: 'd', AZURE_OPENAI_API_KEY: 'k' },
