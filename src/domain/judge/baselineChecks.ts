@@ -28,6 +28,10 @@
  * 2. one-sided Smirnov D+ = max(F_baseline − F_canary) with a practical margin: catches a shift or spread change
  *    anywhere in the body. Binning makes the asymptotic p-value exp(−2·n_eff·(D − margin)²) conservative.
  * Mann–Whitney was not chosen: on binned data it is tie-heavy and, like Kayenta's judge, blind to spread.
+ *
+ * No single interval decides a window comparison: each window test must stay significant without its most damning
+ * interval (`withoutWorstStratumPValue`), as the guardrails' window tests do. A cold-start minute, one freak interval
+ * or a burst that hit the canary's pods first can no longer carry a whole window.
  */
 import type { Guardrail } from '../model.js';
 import {
@@ -107,6 +111,32 @@ export function rateRatioPValue(strata: readonly Stratum[], ratio: number): numb
   }
   if (parts.length === 0) return 1;
   return binomialSumUpperTail(xc, parts);
+}
+
+/**
+ * The p-value of the window without its most damning interval (the largest leave-one-out p-value; 1 with fewer than
+ * two intervals): no single interval decides a window comparison. A contract whose consecutive-failure limit is 1
+ * asks for single-interval rollbacks and keeps the plain window test.
+ */
+export function withoutWorstStratumPValue(strata: readonly Stratum[], ratio: number): number {
+  if (strata.length < 2) return 1;
+  let worst = 0;
+  for (let i = 0; i < strata.length; i++) {
+    worst = Math.max(
+      worst,
+      rateRatioPValue(
+        strata.filter((_, j) => j !== i),
+        ratio,
+      ),
+    );
+  }
+  return worst;
+}
+
+function robustlySignificant(ctx: CheckContext, strata: readonly Stratum[], pWindow: number | null): boolean {
+  if (pWindow === null || pWindow > ctx.alphaPerCheck) return false;
+  if (ctx.consecutiveFailureLimit < 2) return true;
+  return withoutWorstStratumPValue(strata, ctx.options.relativeMargin) <= ctx.alphaPerCheck;
 }
 
 /** Log-likelihood ratio of the canary's share of events under rate ratio `effect` against ratio 1. */
@@ -257,7 +287,7 @@ export function checkRelativeErrorRate(ctx: CheckContext, rules: BaselineEvidenc
   const gateWindow = gate(c, b, rules);
   const margin = ctx.options.relativeMargin;
   const pWindow = gateWindow ? rateRatioPValue(strata, margin) : null;
-  const windowSignificant = pWindow !== null && pWindow <= ctx.alphaPerCheck;
+  const windowSignificant = robustlySignificant(ctx, strata, pWindow);
   const significant = windowSignificant || seq.crossed;
   const breaches = persistence(ctx.views, (v) => {
     const s = errorStratum(v, incident);
@@ -394,7 +424,7 @@ export function checkRelativeLatencyTail(ctx: CheckContext, rules: BaselineEvide
   const gateWindow = gate(c, b, rules);
   const margin = ctx.options.relativeMargin;
   const pWindow = gateWindow ? rateRatioPValue(strata, margin) : null;
-  const windowSignificant = pWindow !== null && pWindow <= ctx.alphaPerCheck;
+  const windowSignificant = robustlySignificant(ctx, strata, pWindow);
   const significant = windowSignificant || seq.crossed;
   const breaches = persistence(ctx.views, (v) => {
     const it = intervalTail(v, q);
@@ -484,6 +514,22 @@ export function stratifiedSmirnov(
   return { d, nc, nbEffective: 1 / inverseKish };
 }
 
+/** The distribution test's p-value without its most damning interval (no single interval decides). */
+function smirnovWithoutWorstPair(
+  ctx: CheckContext,
+  pairs: readonly { hc: Histogram; hb: Histogram }[],
+  margin: number,
+): number {
+  if (ctx.consecutiveFailureLimit < 2) return 0;
+  if (pairs.length < 2) return 1;
+  let worst = 0;
+  for (let i = 0; i < pairs.length; i++) {
+    const rest = stratifiedSmirnov(pairs.filter((_, j) => j !== i));
+    worst = Math.max(worst, rest === null ? 1 : smirnovPValue(rest.d, rest.nc, rest.nbEffective, margin));
+  }
+  return worst;
+}
+
 export function checkRelativeLatencyDistribution(ctx: CheckContext, rules: BaselineEvidenceRules): CheckReport {
   const id = 'baseline:latency_distribution' as const;
   const win = windowViews(ctx.views, rules.windowSeconds);
@@ -498,7 +544,8 @@ export function checkRelativeLatencyDistribution(ctx: CheckContext, rules: Basel
     );
   }
   const { canary: c, baseline: b } = pairedAggregate(win);
-  const smirnov = stratifiedSmirnov(histogramPairs(win));
+  const pairs = histogramPairs(win);
+  const smirnov = stratifiedSmirnov(pairs);
   if (smirnov === null) {
     return notApplicable(id, 'latency_distribution', 'D+', rules, 'no comparable latency histograms', 'latency');
   }
@@ -506,7 +553,10 @@ export function checkRelativeLatencyDistribution(ctx: CheckContext, rules: Basel
   const margin = ctx.options.distributionMargin;
   const gateOpen = gate(c, b, rules);
   const pWindow = gateOpen ? smirnovPValue(d, nc, nbEffective, margin) : null;
-  const significant = pWindow !== null && pWindow <= ctx.alphaPerCheck;
+  const significant =
+    pWindow !== null &&
+    pWindow <= ctx.alphaPerCheck &&
+    smirnovWithoutWorstPair(ctx, pairs, margin) <= ctx.alphaPerCheck;
   const run = persistence(ctx.views, (v) => {
     const hc = v.canary?.histogram;
     const hb = v.baseline?.histogram;

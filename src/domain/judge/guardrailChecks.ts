@@ -14,9 +14,10 @@
  * 0.3 %), and at 100 % traffic no baseline is left to attribute the burst to a shared cause.
  *
  * Latency pXX < T is the same question about a proportion: "fewer than (1 − XX %) of requests are slower than T".
- * With a histogram the judge counts slow requests (certainly slower to FAIL, interpolated in the bucket to PASS) and
- * runs the same binomial tests. With quantiles only it falls back to a conservative rule: every interval of the window with
- * at least 10 expected tail requests must agree, and the fallback never uses a sequential test.
+ * The judge counts slow requests per interval (latencyEvidence.ts: from the histogram, certainly slower to FAIL and
+ * interpolated in the bucket to PASS; or, for quantile-only sources, read off the reported p50/p95/p99), pools them
+ * over the window (or the step, to PASS) and runs the same binomial and sequential tests as for errors. A conclusive
+ * pooled window decides without every interval agreeing; no single interval decides (see below).
  */
 import type { Guardrail } from '../model.js';
 import {
@@ -35,11 +36,17 @@ import {
   clopperPearsonLower,
   clopperPearsonUpper,
 } from './distributions.js';
-import { countAboveInterpolated, countCertainlyAbove, type Histogram, histogramQuantile } from './histogram.js';
+import { histogramQuantile } from './histogram.js';
 import { type Aggregate, aggregate, type IntervalView, persistence, windowAtLeast, windowViews } from './intervals.js';
+import {
+  certainCount,
+  type PooledSlowCount,
+  pooledQuantile,
+  pooledSlowCount,
+  possibleCount,
+  slowCount,
+} from './latencyEvidence.js';
 import type { CheckId, EvidenceItem } from './types.js';
-
-const MIN_TAIL_SAMPLES = 10;
 
 export function guardrailCheckId(g: Guardrail): CheckId {
   return `guardrail:${g.metric}`;
@@ -101,17 +108,16 @@ export function baselineIncident(g: Guardrail, v: IntervalView, alpha: number): 
   const b = v.baseline;
   if (!b) return false;
   if (g.metric === 'error_rate') return binomialUpperTail(b.failures, b.requests, g.threshold / 100) <= alpha;
-  if (!b.histogram) return false;
-  return (
-    binomialUpperTail(countCertainlyAbove(b.histogram, g.threshold), b.histogram.total, 1 - quantileOf(g)) <= alpha
-  );
+  const slow = slowCount(b, g.threshold);
+  return slow !== null && binomialUpperTail(certainCount(slow), slow.n, 1 - quantileOf(g)) <= alpha;
 }
 
 /** A version's level against guardrail `g` in one interval: its error rate, or its share slower than the threshold. */
 function breachLevel(g: Guardrail, s: IntervalView['canary']): number | null {
   if (!s) return null;
   if (g.metric === 'error_rate') return s.failures / s.requests;
-  return s.histogram ? countCertainlyAbove(s.histogram, g.threshold) / s.histogram.total : null;
+  const slow = slowCount(s, g.threshold);
+  return slow ? slow.certain / slow.n : null;
 }
 
 export interface StableIncident {
@@ -267,11 +273,12 @@ export function baselineBreachesErrorRate(ctx: CheckContext, g: Guardrail): bool
 // Latency quantiles
 
 export function latencyLlr(g: Guardrail, effect: number, alpha: number, v: IntervalView): number | null {
-  const h = v.canary?.histogram;
-  if (!h || v.warmup || baselineIncident(g, v, alpha)) return null;
+  if (v.warmup || baselineIncident(g, v, alpha)) return null;
+  const slow = slowCount(v.canary, g.threshold);
+  if (!slow) return null;
   const q0 = 1 - quantileOf(g);
   const q1 = Math.min(0.5, q0 * effect);
-  return bernoulliLogLikelihoodRatio(countCertainlyAbove(h, g.threshold), h.total, q0, q1);
+  return bernoulliLogLikelihoodRatio(certainCount(slow), slow.n, q0, q1);
 }
 
 /** PASS evidence: the pass window without shared-incident intervals. */
@@ -280,14 +287,10 @@ function ownViews(ctx: CheckContext, g: Guardrail, views: readonly IntervalView[
 }
 
 /** The more conclusive of two PASS evidence sets (smaller p-value); the first when neither can be tested. */
-function bestPassSet(a: [Aggregate, number | null], b: [Aggregate, number | null]): [Aggregate, number | null] {
+function bestPassSet<T>(a: [T, number | null], b: [T, number | null]): [T, number | null] {
   if (a[1] === null) return b[1] === null ? a : b;
   if (b[1] === null) return a;
   return b[1] < a[1] ? b : a;
-}
-
-function slowFraction(h: Histogram, threshold: number): number {
-  return countCertainlyAbove(h, threshold) / h.total;
 }
 
 export function checkLatency(ctx: CheckContext, g: Guardrail): CheckReport {
@@ -296,23 +299,24 @@ export function checkLatency(ctx: CheckContext, g: Guardrail): CheckReport {
   const tail = 1 - q;
   const { minRequests, minIntervals } = g.minimumEvidence;
   const win = windowViews(ctx.views, g.windowSeconds);
-  const w = aggregate(win, 'canary');
+  const w = pooledSlowCount(win, 'canary', g.threshold);
   const baseline = aggregate(win, 'baseline');
+  const mergedCanary = aggregate(win, 'canary').histogram;
   const quantileName = `p${Math.round(q * 100)}`;
   const baselineQuantile = baseline.histogram
     ? histogramQuantile(baseline.histogram, q)
-    : latestQuantile(win, 'baseline', g.metric);
+    : pooledQuantile(win, 'baseline', q);
 
-  if (w.requests > 0 && w.histogram === null) return quantileOnly(ctx, g, win, w.requests, baselineQuantile);
-
-  const all = aggregate(
+  const all = pooledSlowCount(
     ctx.views.filter((v) => !v.warmup),
     'canary',
+    g.threshold,
   );
-  const gateWindow = w.histogram !== null && w.requests >= minRequests && w.intervals >= minIntervals;
-  const gateAll = all.histogram !== null && all.requests >= minRequests && all.intervals >= minIntervals;
-  const slowCertain = w.histogram ? countCertainlyAbove(w.histogram, g.threshold) : 0;
-  const pWindow = gateWindow ? binomialUpperTail(slowCertain, w.requests, tail) : null;
+  const gates = (p: PooledSlowCount) => p.n >= minRequests && p.intervals >= minIntervals;
+  const gateWindow = gates(w);
+  const gateAll = gates(all);
+  const slowCertain = certainCount(w);
+  const pWindow = gateWindow ? binomialUpperTail(slowCertain, w.n, tail) : null;
   const seq = sequentialState(ctx, id, gateAll);
   const windowBreached = pWindow !== null && pWindow <= ctx.alphaPerCheck;
   const windowSignificant =
@@ -320,52 +324,51 @@ export function checkLatency(ctx: CheckContext, g: Guardrail): CheckReport {
     robustToOneInterval(
       ctx,
       g,
-      (v) =>
-        v.canary?.histogram ? { x: countCertainlyAbove(v.canary.histogram, g.threshold), n: v.canary.requests } : null,
+      (v) => {
+        const slow = slowCount(v.canary, g.threshold);
+        return slow ? { x: certainCount(slow), n: slow.n } : null;
+      },
       tail,
     );
   const significant = windowSignificant || seq.crossed;
-  const breaches = persistence(ctx.views, (v) =>
-    v.canary?.histogram ? slowFraction(v.canary.histogram, g.threshold) > tail : null,
-  );
+  const breaches = persistence(ctx.views, (v) => {
+    const slow = slowCount(v.canary, g.threshold);
+    return slow ? slow.certain / slow.n > tail : null;
+  });
   const run = failingPersistence(ctx, id, breaches, windowSignificant);
 
-  const ownWindow = aggregate(ownViews(ctx, g, win), 'canary');
-  const passTest = (a: Aggregate) =>
-    a.histogram !== null && a.requests >= minRequests && a.intervals >= minIntervals
-      ? binomialLowerTail(Math.ceil(countAboveInterpolated(a.histogram, g.threshold)), a.histogram.total, tail)
-      : null;
-  const stepSet = aggregate(ownViews(ctx, g, passViews(ctx, win)), 'canary');
+  const ownWindow = pooledSlowCount(ownViews(ctx, g, win), 'canary', g.threshold);
+  const passTest = (p: PooledSlowCount) => (gates(p) ? binomialLowerTail(possibleCount(p), p.n, tail) : null);
+  const stepSet = pooledSlowCount(ownViews(ctx, g, passViews(ctx, win)), 'canary', g.threshold);
   const [ps, pPass] = bestPassSet([ownWindow, passTest(ownWindow)], [stepSet, passTest(stepSet)]);
-  const slowPossible = ps.histogram ? Math.ceil(countAboveInterpolated(ps.histogram, g.threshold)) : 0;
-  const own = ownWindow.histogram;
-  const windowSlow = own ? countAboveInterpolated(own, g.threshold) / own.total : null;
+  const windowSlow = ownWindow.n > 0 ? ownWindow.possible / ownWindow.n : null;
   const passes =
     !windowBreached && pPass !== null && pPass <= ctx.options.passAlpha && windowSlow !== null && windowSlow <= tail;
   const outcome = decide({ gateOpen: gateWindow || gateAll, significant, persistence: run, passes });
 
-  const observed = w.histogram ? histogramQuantile(w.histogram, q) : null;
+  const observed = mergedCanary ? histogramQuantile(mergedCanary, q) : pooledQuantile(win, 'canary', q);
   let bounds: EvidenceItem['bounds'] = null;
-  if (ctx.computeBounds && w.histogram) {
+  if (ctx.computeBounds && mergedCanary) {
     // Distribution-free bounds of the quantile: the latencies at the binomial bounds of its rank.
-    const rank = Math.round(q * w.requests);
-    const lowerRank = clopperPearsonLower(rank, w.requests, ctx.alphaPerCheck);
-    const upperRank = clopperPearsonUpper(rank, w.requests, ctx.alphaPerCheck);
-    const lo = histogramQuantile(w.histogram, Math.max(0, lowerRank));
-    const hi = histogramQuantile(w.histogram, Math.min(1, upperRank));
+    const rank = Math.round(q * mergedCanary.total);
+    const lowerRank = clopperPearsonLower(rank, mergedCanary.total, ctx.alphaPerCheck);
+    const upperRank = clopperPearsonUpper(rank, mergedCanary.total, ctx.alphaPerCheck);
+    const lo = histogramQuantile(mergedCanary, Math.max(0, lowerRank));
+    const hi = histogramQuantile(mergedCanary, Math.min(1, upperRank));
     bounds = { lower: lo === null ? null : round(lo, 2), upper: hi === null ? null : round(hi, 2) };
   }
+  const source = w.estimated ? ' (estimated from reported quantiles)' : '';
 
   let message: string;
   let confidence: number | null = null;
   let pValue: number | null = null;
   if (!gateWindow && !gateAll) {
-    message = `${quantileName} latency: gathering evidence, ${w.requests}/${minRequests} canary requests in ${w.intervals}/${minIntervals} intervals`;
+    message = `${quantileName} latency: gathering evidence, ${w.n}/${minRequests} canary requests in ${w.intervals}/${minIntervals} intervals`;
   } else if (significant) {
     pValue = windowSignificant ? (pWindow as number) : seq.pValue;
     confidence = 1 - (pValue ?? 1);
     const how = windowSignificant
-      ? `${slowCertain}/${w.requests} requests slower than ${g.threshold} ms (allowed ${round(tail * 100, 2)} %)`
+      ? `${slowCertain}/${w.n} requests slower than ${g.threshold} ms${source} (allowed ${round(tail * 100, 2)} %)`
       : `sequential test over the rollout (likelihood ratio ${round(Math.exp(Math.min(seq.llr, 700)), 1)})`;
     message =
       outcome === 'fail'
@@ -374,12 +377,12 @@ export function checkLatency(ctx: CheckContext, g: Guardrail): CheckReport {
   } else if (passes) {
     pValue = pPass;
     confidence = 1 - ctx.options.passAlpha;
-    message = `${quantileName} latency below ${g.threshold} ms with ${round(confidence * 100, 1)} % confidence (${slowPossible}/${ps.requests} requests slower, interpolated within the bucket)`;
+    message = `${quantileName} latency below ${g.threshold} ms with ${round(confidence * 100, 1)} % confidence (${possibleCount(ps)}/${ps.n} requests slower${ps.estimated ? ', estimated from reported quantiles' : ', interpolated within the bucket'})`;
   } else {
     pValue = pWindow;
     message = windowBreached
-      ? `${quantileName} latency above ${g.threshold} ms in the last ${g.windowSeconds} s (${slowCertain}/${w.requests} requests slower) only because of a single interval: not enough to roll back`
-      : `${quantileName} latency undecided against ${g.threshold} ms (${slowCertain}/${w.requests} requests slower)`;
+      ? `${quantileName} latency above ${g.threshold} ms in the last ${g.windowSeconds} s (${slowCertain}/${w.n} requests slower${source}) only because of a single interval: not enough to roll back`
+      : `${quantileName} latency undecided against ${g.threshold} ms (${slowCertain}/${w.n} requests slower${source})`;
   }
 
   const evidence: EvidenceItem = {
@@ -389,7 +392,7 @@ export function checkLatency(ctx: CheckContext, g: Guardrail): CheckReport {
     threshold: g.threshold,
     baseline: baselineQuantile === null ? null : round(baselineQuantile, 2),
     unit: 'ms',
-    samples: w.requests,
+    samples: w.n,
     baselineSamples: baseline.requests > 0 ? baseline.requests : null,
     windowSeconds: g.windowSeconds,
     confidence: confidence === null ? null : round(confidence, 6),
@@ -402,85 +405,9 @@ export function checkLatency(ctx: CheckContext, g: Guardrail): CheckReport {
   return { evidence, family: 'latency', kind: 'guardrail', significant };
 }
 
-function latestQuantile(
-  win: readonly IntervalView[],
-  side: 'canary' | 'baseline',
-  metric: Guardrail['metric'],
-): number | null {
-  for (let i = win.length - 1; i >= 0; i--) {
-    const s = (win[i] as IntervalView)[side];
-    const value = metric === 'latency_p99' ? s?.p99Ms : s?.p95Ms;
-    if (value !== null && value !== undefined) return value;
-  }
-  return null;
-}
-
-/**
- * No histogram: a reported quantile has no confidence interval without the distribution, so the judge only trusts
- * intervals with at least 10 expected tail requests and needs all of them in the window to agree. This path never
- * feeds a sequential test and never states a confidence.
- */
-function quantileOnly(
-  ctx: CheckContext,
-  g: Guardrail,
-  win: readonly IntervalView[],
-  requests: number,
-  baselineQuantile: number | null,
-): CheckReport {
-  const q = quantileOf(g);
-  const quantileName = `p${Math.round(q * 100)}`;
-  const minPerInterval = Math.ceil(MIN_TAIL_SAMPLES / (1 - q));
-  const value = (v: IntervalView): number | null => {
-    const s = v.canary;
-    if (!s || s.requests < minPerInterval) return null;
-    return (g.metric === 'latency_p99' ? s.p99Ms : s.p95Ms) ?? null;
-  };
-  const qualifying = win.map(value).filter((x): x is number => x !== null);
-  const gateOpen = requests >= g.minimumEvidence.minRequests && qualifying.length >= g.minimumEvidence.minIntervals;
-  const allAbove = qualifying.length > 0 && qualifying.every((x) => x > g.threshold);
-  const allBelow = qualifying.length > 0 && qualifying.every((x) => x < g.threshold);
-  const significant = gateOpen && allAbove;
-  const run = persistence(ctx.views, (v) => {
-    const x = value(v);
-    return x === null ? null : x > g.threshold;
-  });
-  const outcome = decide({ gateOpen, significant, persistence: run, passes: allBelow });
-  const latest = qualifying[qualifying.length - 1] ?? null;
-  const message = !gateOpen
-    ? `${quantileName} latency (no histogram): gathering evidence, ${qualifying.length}/${g.minimumEvidence.minIntervals} intervals with ≥ ${minPerInterval} requests`
-    : allAbove
-      ? `${quantileName} latency above ${g.threshold} ms in all ${qualifying.length} qualifying intervals (no histogram: conservative rule, no confidence stated)`
-      : allBelow
-        ? `${quantileName} latency below ${g.threshold} ms in all ${qualifying.length} qualifying intervals (no histogram)`
-        : `${quantileName} latency mixed around ${g.threshold} ms (no histogram)`;
-  const evidence: EvidenceItem = {
-    check: guardrailCheckId(g),
-    metric: g.metric,
-    observed: latest,
-    threshold: g.threshold,
-    baseline: baselineQuantile,
-    unit: 'ms',
-    samples: requests,
-    baselineSamples: null,
-    windowSeconds: g.windowSeconds,
-    confidence: null,
-    pValue: null,
-    bounds: null,
-    persistence: run,
-    outcome,
-    message,
-  };
-  return { evidence, family: 'latency', kind: 'guardrail', significant };
-}
-
 /** Is the baseline itself significantly above the latency guardrail over the window? */
 export function baselineBreachesLatency(ctx: CheckContext, g: Guardrail): boolean {
-  const w = aggregate(windowViews(ctx.views, g.windowSeconds, true), 'baseline');
-  if (w.requests < g.minimumEvidence.minRequests) return false;
-  if (w.histogram) {
-    const slow = countCertainlyAbove(w.histogram, g.threshold);
-    return binomialUpperTail(slow, w.histogram.total, 1 - quantileOf(g)) <= ctx.alphaPerCheck;
-  }
-  const latest = latestQuantile(windowViews(ctx.views, g.windowSeconds, true), 'baseline', g.metric);
-  return latest !== null && latest > g.threshold;
+  const w = pooledSlowCount(windowViews(ctx.views, g.windowSeconds, true), 'baseline', g.threshold);
+  if (w.n < g.minimumEvidence.minRequests) return false;
+  return binomialUpperTail(certainCount(w), w.n, 1 - quantileOf(g)) <= ctx.alphaPerCheck;
 }

@@ -10,6 +10,7 @@ export interface VersionView {
   requests: number;
   failures: number;
   histogram: Histogram | null;
+  p50Ms: number | null;
   p95Ms: number | null;
   p99Ms: number | null;
 }
@@ -38,6 +39,7 @@ function toVersionView(stats: VersionStats | null, path: string): VersionView | 
     requests,
     failures,
     histogram: toHistogram(stats.latency, requests),
+    p50Ms: stats.latency?.p50Ms ?? null,
     p95Ms: stats.latency?.p95Ms ?? null,
     p99Ms: stats.latency?.p99Ms ?? null,
   };

@@ -6,10 +6,11 @@
  * - the short window (the current interval, widened backwards to the minimum request count, never beyond the error
  *   guardrail's window) burns at ≥ `killBurnRate` (14.4×: 2 % of a 30-day budget in 1 h),
  * - the current interval alone burns at ≥ `killBurnRate` (the problem is happening now, not a past blip),
- * - the long window (all canary data within the error guardrail's window, at least the guardrail's minimum number of intervals and never fewer than two) burns at
- *   ≥ `killBurnRate` too: the Workbook's multiwindow rule, so a one-interval burst after healthy minutes cannot kill
- *   a canary on its own, while a canary that has been burning since it started is killed as soon as the long window
- *   is filled,
+ * - the long window (all canary data within the error guardrail's window, at least the guardrail's minimum number of
+ *   intervals and never fewer than two) burns at ≥ `killBurnRate` too, and still does without its worst interval:
+ *   the Workbook's multiwindow rule (short AND long window must burn). A one-interval burst, however large, cannot
+ *   fill the long window on its own — at least two intervals must burn — while a canary that has been burning since
+ *   it started is killed as soon as the long window holds its minimum number of intervals,
  * - the one-sided lower confidence bound (1 − `killAlpha`) of the window's burn is ≥ `killStrongBurnRate`
  *   (6×, the Workbook's 6-hour page tier): even the optimistic reading is a page-worthy burn.
  * - the baseline is not momentarily missing (`baselineBlind`, see judge.ts): a shared burst cannot pass as the
@@ -61,6 +62,7 @@ export function checkKillSwitch(
   let longRequests = 0;
   let longFailures = 0;
   let longIntervals = 0;
+  const longCounts: { failures: number; requests: number }[] = [];
   for (let i = ctx.views.length - 1; i >= 0; i--) {
     const v = ctx.views[i] as IntervalView;
     if (v.endMs <= fromMs) break;
@@ -68,10 +70,16 @@ export function checkKillSwitch(
       longRequests += v.canary.requests;
       longFailures += v.canary.failures;
       longIntervals++;
+      longCounts.push(v.canary);
     }
   }
   const windowBurn = burn(failures, requests);
   const longBurn = burn(longFailures, longRequests);
+  // The long window's burn without its worst interval: one interval can never make the long window burn alone.
+  let longBurnWithoutWorst = longIntervals < 2 ? 0 : Number.POSITIVE_INFINITY;
+  for (const c of longCounts) {
+    longBurnWithoutWorst = Math.min(longBurnWithoutWorst, burn(longFailures - c.failures, longRequests - c.requests));
+  }
   const current = ctx.current.canary;
   const currentBurn = current ? burn(current.failures, current.requests) : 0;
   const lowerBurn = requests > 0 ? clopperPearsonLower(failures, requests, o.killAlpha) / budgetFraction : 0;
@@ -88,6 +96,7 @@ export function checkKillSwitch(
     windowBurn >= o.killBurnRate &&
     currentBurn >= o.killBurnRate &&
     longBurn >= o.killBurnRate &&
+    longBurnWithoutWorst >= o.killBurnRate &&
     longIntervals >= Math.max(2, errorGuardrail?.minimumEvidence.minIntervals ?? 2) &&
     lowerBurn >= o.killStrongBurnRate &&
     !baselineBlind;
