@@ -145,6 +145,9 @@ class TimedRepository implements RolloutRepository {
   enqueueCommand(id: string, command: Parameters<RolloutRepository['enqueueCommand']>[1], now: Date) {
     return this.inner.enqueueCommand(id, command, now);
   }
+  claim(id: string, workerId: string, now: Date, leaseMs: number) {
+    return this.inner.claim(id, workerId, now, leaseMs);
+  }
 }
 
 interface Round {

@@ -8,6 +8,11 @@ import { valueFreeErrorMap } from './fields.js';
 export const ROLLOUT_ENGINES = ['builtin', 'flagger', 'argo'] as const;
 export type RolloutEngine = (typeof ROLLOUT_ENGINES)[number];
 
+const K8S_NAME = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
+const workloadTemplate = z
+  .string()
+  .regex(/^[a-z0-9{}.-]{1,253}$/, 'must be a workload name, {{name}} standing for the engine object name');
+
 const serviceRouteSchema = z
   .object({
     teams: z
@@ -28,8 +33,18 @@ const serviceRouteSchema = z
       .strict()
       .optional(),
     engine: z.enum(ROLLOUT_ENGINES).default('builtin'),
-    /** Kubernetes namespace of the workload, used in rollback commands. */
-    namespace: z.string().min(1, 'must not be empty').optional(),
+    /**
+     * Kubernetes namespace of the workload: where an engine-driven canary is measured (metric queries) and the
+     * namespace rollback commands use.
+     */
+    namespace: z.string().regex(K8S_NAME, 'must be a Kubernetes namespace name').optional(),
+    /**
+     * Names of the engine's canary and baseline workloads in the metrics, `{{name}}` standing for the Flagger Canary
+     * or Argo Rollout name. Defaults: Flagger `{{name}}` / `{{name}}-primary`, Argo `{{name}}-canary` /
+     * `{{name}}-stable` (src/guardian/engineTargets.ts).
+     */
+    canaryWorkload: workloadTemplate.optional(),
+    baselineWorkload: workloadTemplate.optional(),
     /** GitHub repositories (`owner/name`) whose deployments belong to this service. */
     repositories: z.array(z.string().regex(/^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/, 'must be owner/name')).optional(),
   })

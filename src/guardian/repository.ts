@@ -7,6 +7,7 @@ import type { JudgeState } from '../domain/judge/types.js';
 import type { IntervalMetrics } from '../domain/metrics.js';
 import type { Guardrail, RampSchedule, RollbackPlan } from '../domain/model.js';
 import type { RolloutEvent, RolloutState } from '../domain/rollout/types.js';
+import type { EngineName } from './engineTargets.js';
 
 /** The approved terms a rollout runs under, copied at start: an approved revision never changes. */
 export interface RolloutTermsSnapshot {
@@ -28,6 +29,8 @@ export interface RolloutRecord {
   id: string;
   contractId: string;
   revision: number;
+  /** Set when Flagger or Argo Rollouts moves the traffic (src/guardian/engineRollouts.ts): the worker skips it. */
+  engine?: EngineName;
   target: RolloutTarget;
   terms: RolloutTermsSnapshot;
   state: RolloutState;
@@ -62,7 +65,7 @@ export interface RolloutRepository {
   create(record: RolloutRecord): Promise<void>;
   get(id: string): Promise<RolloutRecord | undefined>;
   findByContract(contractId: string): Promise<RolloutRecord | undefined>;
-  /** Claims up to `limit` rollouts due at `now` whose lease is free or expired. */
+  /** Claims up to `limit` rollouts due at `now` whose lease is free or expired (never engine-driven ones). */
   claimDue(workerId: string, now: Date, leaseMs: number, limit: number): Promise<ClaimedRollout[]>;
   /**
    * Saves the record if the lease is still held (false when another worker took it over). The first
@@ -70,6 +73,8 @@ export interface RolloutRepository {
    */
   save(record: RolloutRecord, leaseToken: string, consumedCommands: number): Promise<boolean>;
   release(id: string, leaseToken: string): Promise<void>;
+  /** Claims one rollout, due or not, when its lease is free or expired (engine calls judge a named rollout). */
+  claim(id: string, workerId: string, now: Date, leaseMs: number): Promise<ClaimedRollout | undefined>;
   /** Queues a command and makes the rollout due now. */
   enqueueCommand(id: string, command: RolloutEvent, now: Date): Promise<void>;
 }
@@ -108,7 +113,7 @@ export class InMemoryRolloutRepository implements RolloutRepository {
     const nowMs = now.getTime();
     for (const record of this.records.values()) {
       if (claimed.length >= limit) break;
-      if (Date.parse(record.nextDueAt) > nowMs) continue;
+      if (Date.parse(record.nextDueAt) > nowMs || record.engine) continue;
       const lease = this.leases.get(record.id);
       if (lease && lease.expiresAt > nowMs) continue;
       const token = `${workerId}:${++this.counter}`;
@@ -129,6 +134,15 @@ export class InMemoryRolloutRepository implements RolloutRepository {
 
   async release(id: string, leaseToken: string): Promise<void> {
     if (this.leases.get(id)?.token === leaseToken) this.leases.delete(id);
+  }
+
+  async claim(id: string, workerId: string, now: Date, leaseMs: number): Promise<ClaimedRollout | undefined> {
+    const record = this.records.get(id);
+    const lease = this.leases.get(id);
+    if (!record || (lease && lease.expiresAt > now.getTime())) return undefined;
+    const token = `${workerId}:${++this.counter}`;
+    this.leases.set(id, { token, owner: workerId, expiresAt: now.getTime() + leaseMs });
+    return { record: structuredClone(record), leaseToken: token };
   }
 
   async enqueueCommand(id: string, command: RolloutEvent, now: Date): Promise<void> {

@@ -71,6 +71,7 @@ export class SqlRolloutRepository implements RolloutRepository {
       `with due as (
          select id from rollouts
          where next_due_at <= $1 and phase <> all($6::text[]) and (lease_expires_at is null or lease_expires_at <= $1)
+           and record ->> 'engine' is null
          order by next_due_at
          limit $2
          for update skip locked
@@ -132,6 +133,17 @@ export class SqlRolloutRepository implements RolloutRepository {
       }
       return true;
     });
+  }
+
+  async claim(id: string, workerId: string, now: Date, leaseMs: number): Promise<ClaimedRollout | undefined> {
+    const token = `${workerId}:${randomUUID()}`;
+    const [row] = await this.db.query<RolloutRow>(
+      `update rollouts set lease_owner = $2, lease_token = $3, lease_expires_at = $4
+       where id = $1 and (lease_expires_at is null or lease_expires_at <= $5)
+       returning id, record, lease_token`,
+      [id, workerId, token, new Date(now.getTime() + leaseMs), now],
+    );
+    return row ? { record: await this.withCommands(row.record), leaseToken: row.lease_token } : undefined;
   }
 
   async release(id: string, leaseToken: string): Promise<void> {
