@@ -4,6 +4,7 @@
  * every list is capped, so the expanded card stays far below Teams' size limit whatever the contract holds.
  */
 
+import { isOpenForDecision } from '../domain/decision.js';
 import { currentExposure } from '../domain/exposure.js';
 import type {
   Contract,
@@ -187,11 +188,6 @@ export const STATE_LABEL: Record<ContractState, string> = {
   rolled_back: 'rolled back',
   aborted: 'aborted',
 };
-
-/** States in which Approve / Reject / Negotiate make sense. */
-export function isOpenForDecision(state: ContractState): boolean {
-  return state === 'draft' || state === 'negotiating';
-}
 
 export function contractView(input: ContractCardInput): ContractView {
   const { contract } = input;

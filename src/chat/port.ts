@@ -12,6 +12,7 @@ import type {
   RolloutStatusInput,
   StatusCardInput,
 } from '../cards/views.js';
+import type { DirectoryLookup } from '../domain/decision.js';
 
 export type SurfaceName = 'teams' | 'slack';
 
@@ -22,6 +23,8 @@ export interface ChatActor {
   surface: SurfaceName;
   /** Other ids of the same person (Teams channel account id, e-mail / UPN), used for separation of duties. */
   aliases?: string[];
+  /** What the directory said when the surface looked the actor up (clicks on Approve); absent when nobody looked. */
+  directory?: DirectoryLookup;
 }
 
 /** A thread (Teams: a channel reply chain or a chat; Slack: channel + thread_ts). `key` is opaque to callers. */
@@ -57,7 +60,11 @@ export interface ChatSurface {
   postInThread(thread: ThreadRef, message: ChatMessage): Promise<MessageRef>;
   /** Replaces a posted card in place, for everyone. */
   updateCard(message: MessageRef, card: ChatCard): Promise<void>;
-  /** Resolves a user's identity (display name, e-mail/UPN) in the context of a thread; undefined when unknown. */
+  /**
+   * Resolves a user's identity (display name, e-mail/UPN) in the context of a thread. `directory` on the answer says
+   * whether the lookup found the user, found nobody, or failed (not cached, so the next call asks again); undefined
+   * is "not found" for surfaces that say no more.
+   */
   resolveUser(thread: ThreadRef, userId: string): Promise<ChatActor | undefined>;
 }
 

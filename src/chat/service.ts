@@ -8,10 +8,10 @@
  */
 import { z } from 'zod';
 import type { ApprovalEntry, ContractCardInput, DecisionInfo } from '../cards/contractView.js';
-import { isOpenForDecision } from '../cards/contractView.js';
 import { parseKeyValueRequest } from '../domain/chatRequest.js';
 import { draftContract } from '../domain/contract.js';
 import { canTransition, transition } from '../domain/contractState.js';
+import { type AuthorizationPolicy, approverMembership, isOpenForDecision } from '../domain/decision.js';
 import { RequestValidationError } from '../domain/errors.js';
 import type { Contract, DeploymentRequest } from '../domain/model.js';
 import type { Policy } from '../domain/policy.js';
@@ -19,13 +19,7 @@ import { parseDeploymentJson } from '../domain/request.js';
 import { assessRisk } from '../domain/risk/engine.js';
 import type { NegotiationOutcome } from '../negotiation/types.js';
 import type { ChaosMetrics } from '../observability/metrics.js';
-import {
-  type AuthorizationPolicy,
-  approverMembership,
-  authorizeDecision,
-  type DecisionSubject,
-  decisionSubject,
-} from './authorization.js';
+import { StoreError } from '../persistence/driver.js';
 import { BackgroundTasks, KeyedQueue } from './background.js';
 import { type AssessSource, type ChatCommand, classifyAssessArgs, isPlausibleId, parseCommand } from './commands.js';
 import { helpContent } from './help.js';
@@ -97,7 +91,6 @@ const actionDataSchema = z.object({
 });
 
 const MAX_REASON = 500;
-const SUBJECT_CACHE_LIMIT = 5000;
 
 export class ChatService {
   readonly background: BackgroundTasks;
@@ -113,8 +106,6 @@ export class ChatService {
   private readonly metrics: ChaosMetrics | undefined;
   private readonly log: ChatLogger | undefined;
   private readonly perContract = new KeyedQueue();
-  /** `${contractId}:${revision}` → what authorization needs; small, bounded, never stale (revisions are immutable). */
-  private readonly subjects = new Map<string, DecisionSubject & { requester?: ChatActor }>();
 
   constructor(options: ChatServiceOptions) {
     this.store = options.store;
@@ -223,7 +214,6 @@ export class ChatService {
     // Posting the card is the proposal: from here on the contract accepts decisions and amendments.
     const contract: Contract = { ...drafted, state: transition(drafted.state, 'propose') };
     await this.store.saveRevision(contract, actor);
-    this.remember(contract.id, contract.revision, { ...decisionSubject(contract), requester: actor });
     this.metrics?.contractsCreated.inc({ level: contract.risk.level });
 
     const posted = await replier.reply({
@@ -509,7 +499,6 @@ export class ChatService {
       at,
     });
     const link = await this.store.getLink(next.id);
-    this.remember(next.id, next.revision, { ...decisionSubject(next), ...(link ? { requester: link.requester } : {}) });
     if (!link) return;
     const surface = this.surfaces[link.thread.surface];
     if (!surface) return;
@@ -593,27 +582,6 @@ export class ChatService {
     data: z.infer<typeof actionDataSchema>,
     decision: 'approve' | 'reject',
   ): Promise<CardActionResult> {
-    const at = this.clock();
-    // Clicks have the tightest budget: what authorization needs of a revision is cached (it never changes); the store
-    // call below still decides staleness and state.
-    let subject = this.subjects.get(`${data.contractId}:${data.revision}`);
-    if (!subject) {
-      const contract = await this.store.getContract(data.contractId);
-      if (!contract) return { kind: 'notice', text: `Contract ${data.contractId} does not exist (any more).` };
-      if (data.revision !== contract.revision) return this.staleClick(action, contract, data.revision, decision);
-      const link = await this.store.getLink(contract.id);
-      subject = { ...decisionSubject(contract), ...(link ? { requester: link.requester } : {}) };
-      this.remember(contract.id, contract.revision, subject);
-    }
-    const auth = authorizeDecision({
-      actor: action.actor,
-      decision,
-      contract: subject,
-      requester: subject.requester,
-      policy: this.authorization,
-    });
-    if (!auth.allowed) return this.refuse(action, data, decision, auth.code, auth.reason);
-
     let reason: string | undefined;
     if (decision === 'reject') {
       reason = (data.reason ?? '').trim();
@@ -631,40 +599,53 @@ export class ChatService {
       }
     }
 
-    const result = await this.store.recordDecision({
-      contractId: data.contractId,
-      revision: data.revision,
-      decision,
-      actor: action.actor,
-      ...(reason !== undefined ? { reason } : {}),
-      idempotencyKey: `${data.contractId}:${data.revision}:${action.actor.id}:${action.verb}`,
-      at,
-      via: auth.via,
-    });
+    // One store call: the store runs src/domain/decision.ts `decide` (stale, open, authorised, separation of duties,
+    // duplicate, quorum) under its lock and writes the verdict.
+    let result: DecisionOutcome;
+    try {
+      result = await this.store.recordDecision({
+        contractId: data.contractId,
+        revision: data.revision,
+        decision,
+        actor: action.actor,
+        ...(reason !== undefined ? { reason } : {}),
+        idempotencyKey: `${data.contractId}:${data.revision}:${action.actor.id}:${action.verb}`,
+        at: this.clock(),
+        policy: this.authorization,
+      });
+    } catch (error) {
+      if (error instanceof StoreError && error.code === 'store_not_found') {
+        return { kind: 'notice', text: `Contract ${data.contractId} does not exist (any more).` };
+      }
+      throw error;
+    }
     switch (result.outcome) {
       case 'recorded':
         this.metrics?.decisions.inc({ outcome: decision === 'approve' ? 'approved' : 'rejected' });
-        return { kind: 'update', card: this.cardAfterDecision(result, subject.requester) };
+        return { kind: 'update', card: this.cardAfterDecision(result) };
       case 'duplicate':
-        return { kind: 'update', card: this.cardAfterDecision(result, subject.requester) };
+        return { kind: 'update', card: this.cardAfterDecision(result) };
       case 'stale_revision':
         return this.staleClick(action, result.contract, data.revision, decision);
-      case 'self_approval':
-        return this.refuse(action, data, decision, 'self_approval', 'the author of a change may not approve it');
+      case 'refused':
+        return this.refuse(
+          action,
+          data,
+          decision,
+          result.refusal?.code ?? 'not_an_approver',
+          result.refusal?.reason ?? 'refused',
+        );
       case 'not_open':
         return {
           kind: 'private-card',
-          card: this.cardAfterDecision(
-            result,
-            subject.requester,
-            `This revision is already ${result.contract.state.replace('_', ' ')}.`,
-          ),
+          card: this.cardAfterDecision(result, `This revision is already ${result.contract.state.replace('_', ' ')}.`),
         };
     }
   }
 
-  private cardAfterDecision(result: DecisionOutcome, requester: ChatActor | undefined, notice?: string): ChatCard {
+  private cardAfterDecision(result: DecisionOutcome, notice?: string): ChatCard {
     const decision = decisionInfo(result);
+    const requester = result.requester;
     const input: ContractCardInput = {
       contract: result.contract,
       approvals: result.approvals,
@@ -764,14 +745,6 @@ export class ChatService {
       kind: 'private-card',
       card: { kind: 'contract', input: { ...input, detailed: true, ...(notice ? { notice } : {}) } },
     };
-  }
-
-  private remember(contractId: string, revision: number, subject: DecisionSubject & { requester?: ChatActor }): void {
-    if (this.subjects.size >= SUBJECT_CACHE_LIMIT) {
-      const oldest = this.subjects.keys().next().value;
-      if (oldest !== undefined) this.subjects.delete(oldest);
-    }
-    this.subjects.set(`${contractId}:${revision}`, subject);
   }
 
   // -------------------------------------------------------------------------------------------------------------

@@ -3,10 +3,11 @@
  * chat code never sees SQL or a database client.
  */
 import type { ApprovalEntry } from '../cards/contractView.js';
+import type { AuthorizationPolicy, DecisionKind, RefusalCode } from '../domain/decision.js';
 import type { Contract } from '../domain/model.js';
 import type { ChatActor, SurfaceName, ThreadRef } from './port.js';
 
-export type DecisionKind = 'approve' | 'reject';
+export type { DecisionKind };
 
 export interface RecordDecisionInput {
   contractId: string;
@@ -17,11 +18,11 @@ export interface RecordDecisionInput {
   /** `${contractId}:${revision}:${actorId}:${verb}`: a repeated click records nothing new. */
   idempotencyKey: string;
   at: Date;
-  /** How the actor was authorised (listed approver, group, open development mode); kept in the audit entry. */
-  via?: string;
+  /** Who may decide: src/domain/decision.ts `decide` checks it under the store's lock, with everything else. */
+  policy: AuthorizationPolicy;
 }
 
-export type DecisionOutcomeKind = 'recorded' | 'duplicate' | 'stale_revision' | 'not_open' | 'self_approval';
+export type DecisionOutcomeKind = 'recorded' | 'duplicate' | 'stale_revision' | 'not_open' | 'refused';
 
 export interface DecisionOutcome {
   outcome: DecisionOutcomeKind;
@@ -31,6 +32,10 @@ export interface DecisionOutcome {
   approvals: ApprovalEntry[];
   /** The rejection, when the revision was rejected. */
   rejection?: { actorName: string; at: string; reason: string };
+  /** Why a `refused` click was refused. */
+  refusal?: { code: RefusalCode; reason: string };
+  /** Whoever asked for the contract in chat (its link's requester), when known. */
+  requester?: ChatActor;
 }
 
 export interface AuditEntry {

@@ -5,7 +5,7 @@
 import type { ApprovalEntry } from '../cards/contractView.js';
 import type { ChatActor, SurfaceName } from '../chat/port.js';
 import type { AuditEntry, ChatStore, ContractLink, DecisionOutcome, RecordDecisionInput } from '../chat/store.js';
-import { transition } from '../domain/contractState.js';
+import { decide } from '../domain/decision.js';
 import type { Contract, ContractState } from '../domain/model.js';
 import { appendAudit } from './auditLog.js';
 import { type SqlDriver, type SqlExecutor, StoreError } from './driver.js';
@@ -137,8 +137,9 @@ export class SqlContractStore implements ChatStore {
   }
 
   /**
-   * Three statements: lock the contract row; read its latest revision with that revision's decisions; write the
-   * decision together with its staged audit entry and, when it completes a quorum or rejects, the new state. The read
+   * Three statements: lock the contract row; read its latest revision with that revision's decisions and the chat
+   * requester; write the decision together with its staged audit entry and, when it completes a quorum or rejects, the
+   * new state. What is written is src/domain/decision.ts `decide`'s verdict, the rule every store follows. The read
    * comes after the lock on purpose: in PostgreSQL's read committed a statement's snapshot is taken before it waits
    * for a row lock, so reading the decisions in the locking statement could miss an approval that committed while it
    * waited.
@@ -150,44 +151,46 @@ export class SqlContractStore implements ChatStore {
         [input.contractId],
       );
       if (!locked) throw new StoreError('store_not_found', `no contract ${input.contractId}`);
-      const [latest] = await tx.query<{ document: Contract; seen: boolean; decisions: RevisionDecisionRow[] }>(
+      const [latest] = await tx.query<{
+        document: Contract;
+        requester: ChatActor | null;
+        decisions: RevisionDecisionRow[];
+      }>(
         `select r.document,
-           exists (select 1 from decisions where idempotency_key = $3) as seen,
+           (select l.link -> 'requester' from contract_links l where l.contract_id = $1) as requester,
            coalesce((select json_agg(json_build_object('decision', d.decision, 'actor_id', d.actor_id,
                'actor_name', d.actor_name, 'reason', d.reason, 'decided_at', d.decided_at) order by d.id)
              from decisions d where d.contract_id = $1 and d.revision = $2), '[]'::json) as decisions
          from contract_revisions r where r.contract_id = $1 and r.revision = $2`,
-        [input.contractId, locked.latest_revision, input.idempotencyKey],
+        [input.contractId, locked.latest_revision],
       );
       if (!latest)
         throw new StoreError('store_not_found', `no revision ${locked.latest_revision} of ${input.contractId}`);
       const current: Contract = { ...latest.document, state: locked.state };
       const decisions = latest.decisions;
-      const outcome = (kind: DecisionOutcome['outcome'], contract: Contract): DecisionOutcome =>
-        decisionOutcome(kind, contract, decisions);
+      const requester: ChatActor | undefined =
+        latest.requester ??
+        (locked.requester_id ? { id: locked.requester_id, surface: input.actor.surface } : undefined);
+      const outcome = (kind: DecisionOutcome['outcome'], contract: Contract): DecisionOutcome => {
+        const base = decisionOutcome(kind, contract, decisions);
+        return requester ? { ...base, requester } : base;
+      };
 
-      if (latest.seen) return outcome('duplicate', current);
-      if (input.revision !== locked.latest_revision) return outcome('stale_revision', current);
-      if (locked.state !== 'negotiating' && locked.state !== 'draft') return outcome('not_open', current);
-      if (input.decision === 'approve' && current.terms.excludeAuthor && locked.requester_id === input.actor.id) {
-        return outcome('self_approval', current);
+      const verdict = decide(
+        current,
+        decisions.map((d) => ({ decision: d.decision, actorId: d.actor_id })),
+        { revision: input.revision, decision: input.decision, actor: input.actor, requester, policy: input.policy },
+      );
+      if (verdict.outcome === 'refused') {
+        return { ...outcome('refused', current), refusal: { code: verdict.code, reason: verdict.reason } };
       }
-      // Counted as if this decision lands; nothing below is written when it does not (a concurrent twin won).
-      const approvalsAfter =
-        decisions.filter((d) => d.decision === 'approve').length + (input.decision === 'approve' ? 1 : 0);
-      let next: ContractState = locked.state;
-      if (input.decision === 'reject') next = transition(locked.state, 'reject');
-      else if (approvalsAfter >= current.terms.approvalsRequired) next = transition(locked.state, 'approve');
+      if (verdict.outcome !== 'recorded') return outcome(verdict.outcome, current);
+      const next = verdict.state;
       const auditPayload = {
         revision: input.revision,
         ...(input.actor.displayName ? { actorName: input.actor.displayName } : {}),
         ...(input.reason ? { reason: input.reason } : {}),
-        data: {
-          approvals: approvalsAfter,
-          required: current.terms.approvalsRequired,
-          state: next,
-          ...(input.via ? { via: input.via } : {}),
-        },
+        data: { approvals: verdict.approvals, required: verdict.required, state: next, via: verdict.via },
       };
       // One statement: the decision, its staged audit entry and, when it completes a quorum or rejects, the state.
       const [written] = await tx.query<{ inserted: number }>(

@@ -6,7 +6,8 @@ export type SlackErrorCode =
   | 'update_failed'
   | 'rate_limited'
   | 'invalid_configuration'
-  | 'limiter_closed';
+  | 'limiter_closed'
+  | 'lookup_failed';
 
 export class SlackSurfaceError extends Error {
   readonly code: SlackErrorCode;

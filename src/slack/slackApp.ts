@@ -186,6 +186,7 @@ export function createSlackApp(options: SlackAppOptions): SlackApp {
       surface: 'slack',
       ...(displayName ? { displayName } : {}),
       ...(resolved?.aliases?.length ? { aliases: resolved.aliases } : {}),
+      ...(resolved?.directory ? { directory: resolved.directory } : {}),
     };
   };
 

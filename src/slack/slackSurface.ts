@@ -12,7 +12,7 @@ import { webApi } from '@slack/bolt';
 import { z } from 'zod';
 import type { ChatActor, ChatCard, ChatMessage, ChatSurface, MessageRef, ThreadRef } from '../chat/port.js';
 import { renderSlackMessage, type SlackMessageContent } from './blocks.js';
-import { SlackSurfaceError } from './errors.js';
+import { platformErrorCode, SlackSurfaceError } from './errors.js';
 import { clip, markdownToMrkdwn } from './mrkdwn.js';
 import { ChannelRateLimiter, type ChannelRateLimiterOptions, type OutgoingPost } from './rateLimiter.js';
 import { parseThreadKey, slackThread } from './threads.js';
@@ -78,7 +78,7 @@ const usersInfoSchema = z.object({
 export class SlackSurface implements ChatSurface {
   readonly surface = 'slack' as const;
   readonly limiter: ChannelRateLimiter;
-  private readonly users = new Map<string, { actor: ChatActor | undefined; expires: number }>();
+  private readonly users = new Map<string, { actor: ChatActor; expires: number }>();
 
   constructor(
     readonly client: SlackWebClient,
@@ -144,16 +144,23 @@ export class SlackSurface implements ChatSurface {
   }
 
   /**
-   * Display name and e-mail of a Slack user (users:read, users:read.email). Cached for ten minutes, misses too, and
-   * bounded by a short timeout: it runs inside click handling.
+   * Display name and e-mail of a Slack user (users:read, users:read.email), bounded by a short timeout: it runs inside
+   * click handling. An answer is cached for ten minutes; a failed or timed-out lookup is not (the next click asks
+   * again), and comes back with `directory: 'failed'` so separation of duties fails closed.
    */
-  async resolveUser(_thread: ThreadRef | undefined, userId: string): Promise<ChatActor | undefined> {
+  async resolveUser(_thread: ThreadRef | undefined, userId: string): Promise<ChatActor> {
     const cached = this.users.get(userId);
     if (cached && cached.expires > Date.now()) return cached.actor;
-    const actor = await withTimeout(this.lookUp(userId), RESOLVE_TIMEOUT_MS).catch((error: unknown) => {
-      this.log?.warn({ err: error, userId }, 'could not look up a Slack user');
-      return undefined;
-    });
+    let actor: ChatActor;
+    try {
+      actor = await withTimeout(this.lookUp(userId), RESOLVE_TIMEOUT_MS);
+    } catch (error) {
+      if (platformErrorCode(error) !== 'user_not_found') {
+        this.log?.warn({ err: error, userId }, 'could not look up a Slack user');
+        return { id: userId, surface: 'slack', directory: 'failed' };
+      }
+      actor = { id: userId, surface: 'slack', directory: 'not_found' };
+    }
     if (this.users.size >= USER_CACHE_LIMIT) this.users.clear();
     this.users.set(userId, { actor, expires: Date.now() + USER_CACHE_MS });
     return actor;
@@ -168,9 +175,9 @@ export class SlackSurface implements ChatSurface {
     return this.limiter.close();
   }
 
-  private async lookUp(userId: string): Promise<ChatActor | undefined> {
+  private async lookUp(userId: string): Promise<ChatActor> {
     const result = usersInfoSchema.safeParse(await this.client.users.info({ user: userId }));
-    if (!result.success) return undefined;
+    if (!result.success) throw new SlackSurfaceError('lookup_failed', 'users.info answered in an unexpected shape');
     const user = result.data.user;
     const name = user.profile?.display_name || user.profile?.real_name || user.real_name || user.name;
     const email = user.profile?.email;
@@ -179,6 +186,8 @@ export class SlackSurface implements ChatSurface {
       surface: 'slack',
       ...(name ? { displayName: name } : {}),
       ...(email ? { aliases: [email] } : {}),
+      // Without users:read.email the answer has no e-mail: the author cannot be told apart, as with no answer.
+      directory: email ? 'resolved' : 'not_found',
     };
   }
 

@@ -171,7 +171,10 @@ async function sendInvokeResponse(
   await context.sendActivity({ type: ActivityTypes.InvokeResponse, value: { status: 200, body } });
 }
 
-/** Adds the clicker's e-mail / UPN (for separation of duties against the deployment's author). Best effort. */
+/**
+ * Adds the clicker's e-mail / UPN (for separation of duties against the deployment's author) and what the directory
+ * said: a failed lookup leaves the identity unconfirmed, and the decision rule refuses what needs it.
+ */
 async function withDirectoryAliases(
   surface: TeamsSurface,
   thread: { surface: 'teams'; key: string },
@@ -179,9 +182,10 @@ async function withDirectoryAliases(
   channelUserId: string,
 ): Promise<ChatActor> {
   const resolved = await surface.resolveUser(thread, channelUserId);
-  if (!resolved) return actor;
+  const directory = resolved.directory ?? 'failed';
+  if (directory !== 'resolved') return { ...actor, directory };
   const aliases = [...new Set([...(actor.aliases ?? []), ...(resolved.aliases ?? []), resolved.id])].filter(
     (a) => a !== actor.id,
   );
-  return { ...actor, ...(aliases.length > 0 ? { aliases } : {}) };
+  return { ...actor, ...(aliases.length > 0 ? { aliases } : {}), directory };
 }

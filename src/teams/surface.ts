@@ -48,7 +48,7 @@ export class TeamsSurface implements ChatSurface {
    * again, and proactive sends into a thread this process has seen need no store read.
    */
   private readonly references = new Map<string, { reference: Partial<ConversationReference>; json: string }>();
-  private readonly users = new Map<string, { actor: ChatActor | undefined; expires: number }>();
+  private readonly users = new Map<string, { actor: ChatActor; expires: number }>();
 
   constructor(
     private readonly adapter: CloudAdapter,
@@ -93,20 +93,26 @@ export class TeamsSurface implements ChatSurface {
   }
 
   /**
-   * Looks the user up in the conversation roster (display name, e-mail, UPN). Cached for ten minutes, misses too,
-   * and bounded by a short timeout: it runs inside click handlers, which must answer within Teams' budget.
+   * Looks the user up in the conversation roster (display name, e-mail, UPN), bounded by a short timeout: it runs
+   * inside click handlers, which must answer within Teams' budget. An answer (found or not a member) is cached for ten
+   * minutes; a failed or timed-out lookup is not, so the next click asks again. The result's `directory` says which.
    */
-  async resolveUser(thread: ThreadRef, userId: string): Promise<ChatActor | undefined> {
+  async resolveUser(thread: ThreadRef, userId: string): Promise<ChatActor> {
     const cached = this.users.get(userId);
     if (cached && cached.expires > Date.now()) return cached.actor;
-    const actor = await withTimeout(this.lookUpMember(thread, userId), RESOLVE_TIMEOUT_MS).catch(() => undefined);
+    let actor: ChatActor;
+    try {
+      actor = await withTimeout(this.lookUpMember(thread, userId), RESOLVE_TIMEOUT_MS);
+    } catch {
+      return { id: userId, surface: 'teams', directory: 'failed' };
+    }
     if (this.users.size >= CACHE_LIMIT) this.users.clear();
     this.users.set(userId, { actor, expires: Date.now() + USER_CACHE_MS });
     return actor;
   }
 
-  private async lookUpMember(thread: ThreadRef, userId: string): Promise<ChatActor | undefined> {
-    let actor: ChatActor | undefined;
+  private async lookUpMember(thread: ThreadRef, userId: string): Promise<ChatActor> {
+    let actor: ChatActor = { id: userId, surface: 'teams', directory: 'not_found' };
     try {
       await this.continueIn(thread, async (context) => {
         const member = await TeamsInfo.getMember(context, userId);
@@ -119,10 +125,13 @@ export class TeamsSurface implements ChatSurface {
           surface: 'teams',
           ...(member.name ? { displayName: member.name } : {}),
           ...(aliases.length > 0 ? { aliases } : {}),
+          directory: 'resolved',
         };
       });
-    } catch {
-      return undefined;
+    } catch (error) {
+      // The connector's 404 is an answer (not a member of this conversation); anything else is a failed lookup.
+      if ((error as { statusCode?: unknown }).statusCode === 404) return actor;
+      throw error;
     }
     return actor;
   }

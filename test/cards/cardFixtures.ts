@@ -13,7 +13,8 @@ export function ordinaryContract(): Contract {
     makeFinding('database_migration', [{ file: 'db/migrations/0042_add_index.sql', text: 'migrations/' }], 22),
     makeFinding('caching', [{ source: 'diff', file: 'src/cache/redis.ts', line: 12, text: 'ttl' }], 12),
   ]);
-  return draftContract(request, risk, DEFAULT_POLICY, { now: FIXED_NOW });
+  // Proposed, as every posted card is: a draft is never shown, and the state machine takes no decision on one.
+  return { ...draftContract(request, risk, DEFAULT_POLICY, { now: FIXED_NOW }), state: 'negotiating' };
 }
 
 export function hugeContract(): Contract {

@@ -1,7 +1,7 @@
 /**
  * An in-memory double of the chat's store port for fast unit tests of the command handling. The end-to-end tests run
- * against the real store (src/store); this one follows the same rules: approvals per revision, a quorum moves the
- * contract to approved, a rejection to rejected, repeated idempotency keys record nothing.
+ * against the real store (src/persistence); this one follows the same rules: revisions strictly one after the other,
+ * and every click decided by src/domain/decision.ts `decide`, the rule the SQL store calls too.
  */
 import type { ApprovalEntry } from '../../src/cards/contractView.js';
 import type { ChatActor, SurfaceName } from '../../src/chat/port.js';
@@ -12,8 +12,9 @@ import type {
   DecisionOutcome,
   RecordDecisionInput,
 } from '../../src/chat/store.js';
-import { transition } from '../../src/domain/contractState.js';
+import { decide } from '../../src/domain/decision.js';
 import type { Contract } from '../../src/domain/model.js';
+import { StoreError } from '../../src/persistence/driver.js';
 
 export class MemoryChatStore implements ChatStore {
   readonly revisions = new Map<string, Contract[]>();
@@ -25,9 +26,16 @@ export class MemoryChatStore implements ChatStore {
   readonly requesters = new Map<string, ChatActor>();
 
   async saveRevision(contract: Contract, actor: ChatActor): Promise<void> {
+    // The same rule as the SQL store: a first revision once, then exactly the latest + 1.
     const list = this.revisions.get(contract.id) ?? [];
-    if (list.some((c) => c.revision === contract.revision)) {
-      throw new Error(`revision ${contract.revision} of ${contract.id} exists`);
+    const latest = list.at(-1)?.revision ?? 0;
+    if (contract.revision !== latest + 1 || (contract.revision === 1 && list.length > 0)) {
+      throw new StoreError(
+        'store_conflict',
+        contract.revision === 1
+          ? `contract ${contract.id} already exists`
+          : `revision ${contract.revision} of ${contract.id} does not follow the latest revision`,
+      );
     }
     list.push(structuredClone(contract));
     this.revisions.set(contract.id, list);
@@ -50,26 +58,34 @@ export class MemoryChatStore implements ChatStore {
   async recordDecision(input: RecordDecisionInput): Promise<DecisionOutcome> {
     const list = this.revisions.get(input.contractId);
     const current = list?.[list.length - 1];
-    if (!list || !current) throw new Error('unknown contract');
-    const outcome = (kind: DecisionOutcome['outcome'], contract: Contract): DecisionOutcome => ({
-      outcome: kind,
-      contract: structuredClone(contract),
-      approvals: this.approvalsOf(input.contractId, contract.revision),
+    if (!list || !current) throw new StoreError('store_not_found', `no contract ${input.contractId}`);
+    const requester = this.links.get(input.contractId)?.requester ?? this.requesters.get(input.contractId);
+    const outcome = (kind: DecisionOutcome['outcome']): DecisionOutcome => {
+      const rejection = this.rejectionOf(input.contractId, current.revision);
+      return {
+        outcome: kind,
+        contract: structuredClone(current),
+        approvals: this.approvalsOf(input.contractId, current.revision),
+        ...(rejection ? { rejection } : {}),
+        ...(requester ? { requester: structuredClone(requester) } : {}),
+      };
+    };
+    const recorded = [...this.decisions.values()]
+      .filter(({ input: d }) => d.contractId === input.contractId && d.revision === current.revision)
+      .map(({ input: d }) => ({ decision: d.decision, actorId: d.actor.id }));
+    const verdict = decide(current, recorded, {
+      revision: input.revision,
+      decision: input.decision,
+      actor: input.actor,
+      requester,
+      policy: input.policy,
     });
-    if (this.decisions.has(input.idempotencyKey)) return outcome('duplicate', current);
-    if (input.revision !== current.revision) return outcome('stale_revision', current);
-    if (current.state !== 'negotiating' && current.state !== 'draft') return outcome('not_open', current);
-    const requester = this.requesters.get(input.contractId);
-    if (input.decision === 'approve' && current.terms.excludeAuthor && requester?.id === input.actor.id) {
-      return outcome('self_approval', current);
+    if (verdict.outcome === 'refused') {
+      return { ...outcome('refused'), refusal: { code: verdict.code, reason: verdict.reason } };
     }
+    if (verdict.outcome !== 'recorded') return outcome(verdict.outcome);
     this.decisions.set(input.idempotencyKey, { input });
-    if (input.decision === 'reject') {
-      current.state = transition(current.state, 'reject');
-    } else if (this.approvalsOf(input.contractId, current.revision).length >= current.terms.approvalsRequired) {
-      current.state = transition(current.state, 'approve');
-    }
-    const result = outcome('recorded', current);
+    current.state = verdict.state;
     this.auditLog.push({
       type: input.decision === 'approve' ? 'decision.approved' : 'decision.rejected',
       contractId: input.contractId,
@@ -80,16 +96,10 @@ export class MemoryChatStore implements ChatStore {
         ...(input.actor.displayName ? { displayName: input.actor.displayName } : {}),
       },
       ...(input.reason ? { reason: input.reason } : {}),
-      data: {
-        approvals: result.approvals.length,
-        required: current.terms.approvalsRequired,
-        state: current.state,
-        ...(input.via ? { via: input.via } : {}),
-      },
+      data: { approvals: verdict.approvals, required: verdict.required, state: verdict.state, via: verdict.via },
       at: input.at,
     });
-    const rejection = await this.rejection(input.contractId, current.revision);
-    return rejection ? { ...result, rejection } : result;
+    return outcome('recorded');
   }
 
   private approvalsOf(contractId: string, revision: number): ApprovalEntry[] {
@@ -109,6 +119,10 @@ export class MemoryChatStore implements ChatStore {
   }
 
   async rejection(contractId: string, revision: number): Promise<DecisionOutcome['rejection']> {
+    return this.rejectionOf(contractId, revision);
+  }
+
+  private rejectionOf(contractId: string, revision: number): DecisionOutcome['rejection'] {
     for (const { input } of this.decisions.values()) {
       if (input.contractId === contractId && input.revision === revision && input.decision === 'reject') {
         return {

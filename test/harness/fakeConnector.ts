@@ -53,6 +53,8 @@ export interface FakeConnector {
   setLatency(ms: number): void;
   /** The next `count` card updates (PUT) fail with HTTP 502. */
   failUpdates(count: number): void;
+  /** The next `count` roster lookups (GET …/members/:id) fail with HTTP 502. */
+  failMemberLookups(count: number): void;
   clear(): void;
   close(): Promise<void>;
 }
@@ -64,6 +66,7 @@ export async function startFakeConnector(): Promise<FakeConnector> {
   let nextId = 1000;
   let latency = 0;
   let failingUpdates = 0;
+  let failingLookups = 0;
 
   const server: Server = createServer(async (req, res) => {
     try {
@@ -79,6 +82,10 @@ export async function startFakeConnector(): Promise<FakeConnector> {
       if (latency > 0) await new Promise((r) => setTimeout(r, latency));
 
       if (collection === 'members' && req.method === 'GET' && itemId) {
+        if (failingLookups > 0) {
+          failingLookups -= 1;
+          return send(res, 502, { error: { code: 'ServiceError', message: 'roster unavailable' } });
+        }
         const member = roster.get(itemId);
         return member ? send(res, 200, member) : send(res, 404, { error: { code: 'MemberNotFound', message: itemId } });
       }
@@ -144,6 +151,9 @@ export async function startFakeConnector(): Promise<FakeConnector> {
     },
     failUpdates(count) {
       failingUpdates = count;
+    },
+    failMemberLookups(count) {
+      failingLookups = count;
     },
     clear() {
       activities.length = 0;

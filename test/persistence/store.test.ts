@@ -32,6 +32,8 @@ const decision = (
   idempotencyKey: `${c.id}:${revision}:${actor.id}:contract.${verb}`,
   at: new Date('2026-11-24T10:05:00Z'),
   ...(reason ? { reason } : {}),
+  // No approver list: anyone may decide (development), so these tests exercise the store's other rules.
+  policy: { approvers: { teams: [], slack: [], groups: {} }, openWhenUnconfigured: true },
 });
 
 function rollout(id: string, due: string, overrides: Partial<RolloutRecord> = {}): RolloutRecord {
@@ -135,7 +137,10 @@ describe.each(BACKENDS)('store on $name', (backend) => {
     it('refuses self-approval and records a rejection with its reason', async () => {
       const c = contract();
       await store.saveRevision(c, author);
-      expect((await store.recordDecision(decision(c, author, 'approve'))).outcome).toBe('self_approval');
+      expect(await store.recordDecision(decision(c, author, 'approve'))).toMatchObject({
+        outcome: 'refused',
+        refusal: { code: 'self_approval' },
+      });
       const rejected = await store.recordDecision(decision(c, sre(1), 'reject', 1, 'no load test'));
       expect(rejected.outcome).toBe('recorded');
       expect(rejected.contract.state).toBe('rejected');

@@ -31,6 +31,9 @@ interface CardAction {
   card?: { body?: unknown[]; actions?: CardAction[] };
 }
 
+/** An approver who is also the author of a change (by e-mail), looked up in no earlier test. */
+const AUTHOR = { id: '29:alex-author', name: 'Alex Author', aadObjectId: '66666666-6666-4666-8666-666666666666' };
+
 let connector: FakeConnector;
 let bot: TestBot;
 let store: AppStore;
@@ -72,7 +75,7 @@ describe.each(BACKENDS)('Teams bot on $name', (backend) => {
     connector = await startFakeConnector();
     store = await backend.open();
     bot = await startTestBot(store, {
-      TEAMS_APPROVERS: [APPROVER_A, APPROVER_B, DEVELOPER].map((u) => u.aadObjectId).join(','),
+      TEAMS_APPROVERS: [APPROVER_A, APPROVER_B, DEVELOPER, AUTHOR].map((u) => u.aadObjectId).join(','),
     });
   });
 
@@ -404,6 +407,55 @@ describe.each(BACKENDS)('Teams bot on $name', (backend) => {
 
       const fresh = await click(thread, APPROVER_A, revised.id, 'contract.approve', { ...data, revision: 2 });
       expect(JSON.stringify((fresh.body as { value: unknown }).value)).toContain('✅ Approved by Ada Approver');
+    });
+  });
+
+  describe('decisions that are right every time', () => {
+    it('a stale click by an approver of the old revision is refused privately and never replaces the old card', async () => {
+      const thread = channelThread();
+      const posted = await assess(thread, DEVELOPER, HIGH_RISK);
+      const data = dataOf(cardOf(posted.body));
+      // Ada approves revision 1 (it needs two approvals, so it stays open), then the terms change: revision 2.
+      await click(thread, APPROVER_A, posted.id, 'contract.approve', data);
+      const message = messageActivity(connector.serviceUrl, thread, DEVELOPER, 'raise the bake time to 2 hours');
+      expect((await sendToBot(bot.url, message)).status).toBe(200);
+      await connector.waitFor(
+        (a) => a.method === 'POST' && a.conversationId === thread.id && dataOf(cardOf(a.body))?.revision === 2,
+      );
+      await bot.app.chat.background.idle();
+      const putsBefore = connector.activities.filter((a) => a.method === 'PUT' && a.activityId === posted.id).length;
+
+      // Ada clicks Approve on the revision-1 card again.
+      const stale = await click(thread, APPROVER_A, posted.id, 'contract.approve', data);
+      const body = stale.body as { type: string; value: Record<string, unknown> };
+      expect(JSON.stringify(body.value)).toContain('You clicked revision 1, but revision 2 is current');
+      await bot.app.chat.background.idle();
+      const putsAfter = connector.activities.filter((a) => a.method === 'PUT' && a.activityId === posted.id).length;
+      expect(putsAfter).toBe(putsBefore);
+      const audit = await store.recentAudit?.(data.contractId, 50);
+      expect(audit?.some((e) => e.type === 'decision.stale' && e.actor?.id === APPROVER_A.aadObjectId)).toBe(true);
+      expect(await store.approvals(data.contractId, 2)).toHaveLength(0);
+    });
+
+    it('separation of duties fails closed when the roster lookup fails, and the failure is not remembered', async () => {
+      const thread = channelThread();
+      connector.roster.set(AUTHOR.id, { ...AUTHOR, email: 'alex@example.com', userPrincipalName: 'alex@example.com' });
+      // Ada asks for the assessment of a change authored by Alex, who is an approver too.
+      const posted = await assess(thread, APPROVER_A, `${HIGH_RISK} author=alex@example.com`);
+      const data = dataOf(cardOf(posted.body));
+      // The connector client retries a 502 itself; enough failures that the lookup fails (or times out) as a whole.
+      connector.failMemberLookups(50);
+      const blind = await click(thread, AUTHOR, posted.id, 'contract.approve', data);
+      expect((blind.body as { value: string }).value).toContain('could not confirm that is not you');
+      expect((blind.body as { value: string }).value).toContain('directory lookup of your account failed');
+      expect(await store.approvals(data.contractId, 1)).toHaveLength(0);
+      connector.failMemberLookups(0);
+      // The roster answers again: the next click is looked up afresh and recognised as the author's.
+      const seen = await click(thread, AUTHOR, posted.id, 'contract.approve', data);
+      expect((seen.body as { value: string }).value).toContain("needs an approver other than the change's author");
+      expect(await store.approvals(data.contractId, 1)).toHaveLength(0);
+      const refusals = (await store.recentAudit?.(data.contractId, 50))?.filter((e) => e.type === 'decision.refused');
+      expect(refusals?.map((e) => e.data?.code)).toEqual(['self_approval', 'identity_unknown']);
     });
   });
 
