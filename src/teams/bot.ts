@@ -23,6 +23,7 @@ import {
   inlineAttachments,
   threadKeyOf,
 } from './activity.js';
+import { FILE_DOWNLOAD_INFO, fileProblemCard, readTeamsFiles, textWithFiles } from './files.js';
 import { type TeamsSurface, toActivity } from './surface.js';
 
 export interface TeamsBotLogger {
@@ -73,21 +74,30 @@ export function createTeamsApplication(options: TeamsBotOptions): Application<Tu
       return;
     }
     const thread = { surface: 'teams' as const, key: threadKey };
-    const message: IncomingMessage = {
-      surface: 'teams',
-      text: activity.text ?? '',
-      actor: actorOf(activity),
-      conversationKind: kind,
-      thread,
-      conversationKey,
-      attachments: inlineAttachments(activity),
-      ...(activity.id ? { eventId: activity.id } : {}),
-    };
     const replier: Replier = {
       async reply(reply) {
         const response = await context.sendActivity(toActivity(reply));
         return { thread, messageId: response?.id ?? '' };
       },
+    };
+    const files = await readTeamsFiles(activity);
+    const text = textWithFiles(activity.text ?? '', files);
+    if (text === undefined) {
+      await replier.reply({ card: fileProblemCard(files.problems) });
+      return;
+    }
+    const message: IncomingMessage = {
+      surface: 'teams',
+      text,
+      actor: actorOf(activity),
+      conversationKind: kind,
+      thread,
+      conversationKey,
+      attachments: [
+        ...inlineAttachments(activity).filter((a) => a.contentType !== FILE_DOWNLOAD_INFO),
+        ...files.attachments,
+      ],
+      ...(activity.id ? { eventId: activity.id } : {}),
     };
     await chat.handleMessage(message, replier);
   });

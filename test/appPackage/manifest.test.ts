@@ -109,6 +109,21 @@ describe('Teams app manifest', () => {
     expect(titles).toEqual(['assess', 'status', 'history', 'start', 'rollback', 'pause', 'promote', 'policy', 'help']);
     expect(manifest.validDomains).toEqual([SAMPLE_ENV.BOT_DOMAIN]);
   });
+
+  it('accepts files in personal chat and asks for channel messages without a mention (RSC), for the bot app', () => {
+    const full = manifest as Manifest & {
+      bots: { supportsFiles?: boolean }[];
+      authorization?: { permissions?: { resourceSpecific?: { name: string; type: string }[] } };
+      webApplicationInfo?: { id: string; resource: string };
+    };
+    expect(full.bots[0]?.supportsFiles).toBe(true);
+    expect(full.authorization?.permissions?.resourceSpecific).toEqual([
+      { name: 'ChannelMessage.Read.Group', type: 'Application' },
+    ]);
+    expect(full.webApplicationInfo?.id).toBe(SAMPLE_ENV.BOT_ID);
+    // The store asks apps that read channel messages to say how they use them.
+    expect(manifestText).toMatch(/reads channel messages only to answer replies in its own contract threads/);
+  });
 });
 
 describe('Teams app icons', () => {
