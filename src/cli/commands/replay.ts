@@ -9,6 +9,7 @@
  */
 import type { Command } from 'commander';
 import { RequestValidationError } from '../../domain/errors.js';
+import { guardianJudgeConfiguration } from '../../domain/judge/configuration.js';
 import { RISK_LEVELS, type RiskLevel } from '../../domain/model.js';
 import { DEFAULT_POLICY, PolicyValidationError } from '../../domain/policy.js';
 import { parseDeploymentJson } from '../../domain/request.js';
@@ -76,9 +77,17 @@ async function replay(file: string, options: ReplayCliOptions, deps: CliDeps): P
     out(
       `Contract ${contract.id}: ${contract.risk.level.toUpperCase()} risk${riskLevel ? ' (--risk-level)' : ''}, ramp ${[...ramp.steps.map((s) => `${s.trafficPercent} %`), '100 %'].join(' → ')}, bake ${ramp.bakeTimeSeconds} s, judged every ${intervalSeconds} s\n`,
     );
-    for (const g of contract.terms.guardrails) {
+    // What the worker will judge with: the guardian's one judge configuration (windows widened to whole intervals).
+    const judge = guardianJudgeConfiguration(
+      { ...contract.terms, targetErrorRatePercent: contract.deployment.slo.targetErrorRatePercent },
+      { policy: replayPolicy },
+    );
+    for (const g of judge.guardrails) {
       out(`  guardrail ${g.metric} < ${g.threshold} ${g.unit} over ${g.windowSeconds} s\n`);
     }
+    out(
+      `  warm-up ${judge.options.warmupIntervals} interval(s); roll back after ${judge.limits.consecutiveFailureLimit} consecutive or ${judge.limits.cumulativeFailureLimit} failed intervals\n`,
+    );
     out(`${series.rows.length} rows from ${options.metrics}${options.continuous ? ', continuous' : ''}\n\n`);
     out(tableHeader());
   }
