@@ -28,11 +28,19 @@ import {
   type SizeFeature,
   type SizeModelParams,
 } from '../src/domain/risk/sizeModel.js';
+import {
+  renderLevelRates,
+  renderRiskCutoffs,
+  renderRiskEvaluation,
+  riskGoalVerdict,
+  runRiskCalibration,
+} from './riskCalibration.js';
 
 export const PROJECTS = ['gerrit', 'go', 'jdt', 'platform', 'qt'] as const;
 
 const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 export const MODEL_PATH = path.join(REPO_ROOT, 'src/domain/risk/size-model.v1.json');
+export const RISK_MODEL_PATH = path.join(REPO_ROOT, 'src/domain/risk/risk-model.v2.json');
 export const DOC_PATH = path.join(REPO_ROOT, 'docs/calibration.md');
 export const DEFAULT_DATA_DIR = process.env.JIT_DEFECTS_DIR ?? path.join(REPO_ROOT, 'data/jit-defects');
 
@@ -235,8 +243,8 @@ export function concatSamples(samples: readonly Sample[]): Sample {
 // ---------------------------------------------------------------------------------------------------------------
 // Non-negative L2-regularised logistic regression
 
-export interface LogisticFit {
-  features: SizeFeature[];
+export interface LogisticFit<F extends string = SizeFeature> {
+  features: F[];
   /** Per feature, on the log1p scale (what sizeModel.ts multiplies). */
   coefficients: number[];
   intercept: number;
@@ -307,11 +315,18 @@ export function solveBoxedQuadratic(gradient: Float64Array, hessian: Float64Arra
  * backtracking line search on the true objective. Convex objective, feasible iterates, fixed operation order: the
  * result is the same on every run.
  */
-export function fitLogistic(
-  sample: Sample,
-  features: readonly SizeFeature[],
+/** What a fit needs of a sample: labelled columns (the size model's or the full risk model's features). */
+export interface LabelledColumns<F extends string> {
+  n: number;
+  columns: Record<F, Float64Array>;
+  labels: Uint8Array;
+}
+
+export function fitLogistic<F extends string = SizeFeature>(
+  sample: LabelledColumns<F>,
+  features: readonly F[],
   options: { l2?: number; maxIterations?: number; weights?: Float64Array } = {},
-): LogisticFit {
+): LogisticFit<F> {
   const l2 = options.l2 ?? SETTINGS.l2;
   const maxIterations = options.maxIterations ?? 100;
   const { n, labels } = sample;
@@ -445,7 +460,10 @@ export function fitLogistic(
   };
 }
 
-export function predict(fit: Pick<LogisticFit, 'features' | 'coefficients' | 'intercept'>, sample: Sample) {
+export function predict<F extends string = SizeFeature>(
+  fit: Pick<LogisticFit<F>, 'features' | 'coefficients' | 'intercept'>,
+  sample: LabelledColumns<F>,
+) {
   const out = new Float64Array(sample.n).fill(fit.intercept);
   fit.features.forEach((feature, j) => {
     const c = fit.coefficients[j] ?? 0;
@@ -1118,7 +1136,13 @@ function main(): void {
     return;
   }
   const started = performance.now();
-  const result = runCalibration(values.data ?? DEFAULT_DATA_DIR, (line) => process.stderr.write(`${line}\n`));
+  const dataDir = values.data ?? DEFAULT_DATA_DIR;
+  const log = (line: string) => process.stderr.write(`${line}\n`);
+  const risk = runRiskCalibration(dataDir, loadProjects(dataDir), log);
+  process.stdout.write(`${renderRiskEvaluation(risk.rows)}\n\n${riskGoalVerdict(risk.rows)}\n\n`);
+  process.stdout.write(`${renderRiskCutoffs(risk.rows)}\n\n${renderLevelRates(risk.rows)}\n\n`);
+  const result = runCalibration(dataDir, log);
+  process.stdout.write('size-only model v1 (baseline, appendix of docs/calibration.md):\n');
   process.stdout.write(`${renderEvaluationTable(result.rows)}\n\n`);
   const headline = goalVerdict(result.rows, (r) => r.crossProject);
   process.stdout.write(`${renderVerdict('cross-project (headline)', headline)}\n`);
@@ -1133,10 +1157,15 @@ function main(): void {
     `model: ${result.params.features.map((f) => `${f.name} ${f.coefficient}`).join(', ')}, intercept ${result.params.intercept}\n`,
   );
 
+  const report = `${risk.report}\n${asAppendix(result.report)}`;
+
   if (values.check) {
     const stale: string[] = [];
     if (!existsSync(MODEL_PATH) || readFileSync(MODEL_PATH, 'utf8') !== result.json) stale.push(MODEL_PATH);
-    if (!existsSync(DOC_PATH) || readFileSync(DOC_PATH, 'utf8') !== result.report) stale.push(DOC_PATH);
+    if (!existsSync(RISK_MODEL_PATH) || readFileSync(RISK_MODEL_PATH, 'utf8') !== risk.json) {
+      stale.push(RISK_MODEL_PATH);
+    }
+    if (!existsSync(DOC_PATH) || readFileSync(DOC_PATH, 'utf8') !== report) stale.push(DOC_PATH);
     if (stale.length > 0) {
       process.stderr.write(`out of date (re-run npm run calibrate): ${stale.join(', ')}\n`);
       process.exitCode = 1;
@@ -1145,11 +1174,25 @@ function main(): void {
     process.stderr.write('committed parameters and report match a fresh calibration\n');
   } else {
     writeFileSync(MODEL_PATH, result.json);
+    writeFileSync(RISK_MODEL_PATH, risk.json);
     mkdirSync(path.dirname(DOC_PATH), { recursive: true });
-    writeFileSync(DOC_PATH, result.report);
-    process.stderr.write(`wrote ${path.relative(REPO_ROOT, MODEL_PATH)} and ${path.relative(REPO_ROOT, DOC_PATH)}\n`);
+    writeFileSync(DOC_PATH, report);
+    process.stderr.write(
+      `wrote ${[MODEL_PATH, RISK_MODEL_PATH, DOC_PATH].map((p) => path.relative(REPO_ROOT, p)).join(', ')}\n`,
+    );
   }
   process.stderr.write(`done in ${((performance.now() - started) / 1000).toFixed(1)} s\n`);
+}
+
+/** The size-only report as the last section of docs/calibration.md: headings one level down. */
+function asAppendix(sizeReport: string): string {
+  return sizeReport
+    .replace(
+      /^# Calibration of the size-and-spread risk component/,
+      '# Appendix: the size-only model (size-model.v1, the previous size term)',
+    )
+    .replace(/^(#{2,}) /gm, '#$1 ')
+    .replace(/^# Appendix/, '## Appendix');
 }
 
 const invokedPath = process.argv[1];

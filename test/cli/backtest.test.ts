@@ -24,7 +24,9 @@ async function report(args: string[]): Promise<BacktestReport> {
 }
 
 describe('chaos backtest (real repository)', () => {
-  it('scores every commit and ranks the migration and the refactor above the cache change and the docs', async () => {
+  // risk-model.v2 (issue 17): only measured signals add points. Size ranks; the migration's DROP COLUMN and the
+  // cache words are evidence that drives validators, with 0 points (no lift on held-out history).
+  it('scores every commit and ranks the refactor first, the cache change above the docs', async () => {
     const r = await report(['--git', 'HEAD', '--top', '10']);
     expect(r).toMatchObject({ range: 'HEAD', repo: repo.dir, to: repo.sha.merge, commits: 7, mergesSkipped: 1 });
     expect(r.from).toBeUndefined();
@@ -32,26 +34,19 @@ describe('chaos backtest (real repository)', () => {
     const score = (sha: string) => r.top.find((e) => e.sha === sha)?.score ?? Number.NaN;
     const { sha } = repo;
     expect(r.top).toHaveLength(7);
-    expect(rank(sha.refactor)).toBeLessThan(rank(sha.cache));
-    expect(rank(sha.migration)).toBeLessThan(rank(sha.cache));
+    expect(rank(sha.refactor)).toBe(0);
     expect(score(sha.cache)).toBeGreaterThan(score(sha.docs));
-    expect(
-      r.top
-        .slice(0, 2)
-        .map((e) => e.sha)
-        .sort(),
-    ).toEqual([sha.migration, sha.refactor].sort());
     // Sorted by score, highest first.
     expect(r.top.map((e) => e.score)).toEqual([...r.top.map((e) => e.score)].sort((a, b) => b - a));
 
     const migration = r.top[rank(sha.migration)];
-    expect(migration).toMatchObject({ subject: 'drop legacy column from orders', level: 'high' });
-    expect(migration?.topFactors[0]?.factor).toBe('database_migration');
+    expect(migration).toMatchObject({ subject: 'drop legacy column from orders' });
+    expect(migration?.topFactors.find((f) => f.factor === 'database_migration')?.points).toBe(0);
     expect(r.top[rank(sha.cache)]?.topFactors.map((f) => f.factor)).toContain('caching');
     expect(r.top[rank(sha.refactor)]?.topFactors[0]?.factor).toBe('change_size_spread');
 
-    // Defaults as `chaos assess --git`: production, no rollback declared — the migration and refactor are high.
-    expect(r.top[rank(sha.refactor)]?.level).toBe('high');
+    // Defaults as `chaos assess --git`: production, no rollback declared — the large refactor is critical.
+    expect(r.top[rank(sha.refactor)]?.level).toBe('critical');
     const counted = r.levels.low.count + r.levels.medium.count + r.levels.high.count + r.levels.critical.count;
     expect(counted).toBe(7);
     expect(r.canaryRequired.count).toBe(r.levels.high.count + r.levels.critical.count);
@@ -59,12 +54,14 @@ describe('chaos backtest (real repository)', () => {
     expect(r.scores.max).toBe(r.top[0]?.score);
   });
 
-  it('with rollback declared, docs-only commits are low and the migration medium', async () => {
+  it('with rollback declared, docs-only and small commits are low, and the migration still names its factor', async () => {
     const r = await report(['--git', 'HEAD', '--rollback', '--environment', 'production']);
     const level = (sha: string) => r.top.find((e) => e.sha === sha)?.level;
     expect(level(repo.sha.docs)).toBe('low');
     expect(level(repo.sha.root)).toBe('low');
-    expect(level(repo.sha.migration)).toBe('medium');
+    expect(level(repo.sha.migration)).toBe('low');
+    const migration = r.top.find((e) => e.sha === repo.sha.migration);
+    expect(migration?.topFactors.map((f) => f.factor)).toContain('database_migration');
     expect(r.levels.low.count).toBeGreaterThanOrEqual(2);
     expect(r.levels.low.percent).toBe(Math.round((r.levels.low.count / 7) * 1000) / 10);
   });
@@ -93,7 +90,7 @@ describe('chaos backtest (real repository)', () => {
     expect(r.stdout).toMatch(/^ {2}90–100 +\d+/m);
     expect(r.stdout).toContain('riskiest 3 commit(s):');
     expect(r.stdout).toMatch(
-      new RegExp(`^ {2}\\d\\. ${repo.sha.migration.slice(0, 12)} +[\\d.]+ high +drop legacy column`, 'm'),
+      new RegExp(`^ {2}1\\. ${repo.sha.refactor.slice(0, 12)} +[\\d.]+ critical +refactor: split monolith`, 'm'),
     );
   });
 

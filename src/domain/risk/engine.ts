@@ -3,23 +3,24 @@
  *
  *   score = min(100, S + Σ F(f) + C), rounded to 0.1
  *
- *   S    size/spread points of the calibrated size model (sizeModel.ts, 0–35): lines added/deleted, files,
- *        directories, subsystems and the spread of the changed lines, fitted on just-in-time defect data.
- *   F(f) for every content factor f detected (factors.ts), once per deployment, the points of its highest severity:
- *        FACTOR_POINTS[f][severity] (e.g. database_migration 12 / 22 / 32 for low / medium / high).
- *   C    context points, which only ever add risk:
- *          +10 production environment (prod, production, prd, live),
- *          +12 no rollback capability declared,
- *          +8 per critical / +4 per high-criticality dependency whose type matches a detected factor
- *             (database ↔ database_migration/storage, cache ↔ caching, …), at most +12,
- *          +10 current error rate ≥ the target (+5 when ≥ half of it), +5 current p95 ≥ 90 % of its target,
- *             at most +10 together,
- *          +5 a change tagged critical / high-risk by its author.
+ *   S + Σ F(f)  the calibrated model (riskModel.ts, risk-model.v2.json), fitted on real commit history:
+ *        S     size and spread points (lines added and deleted, files, lines in files that ship, lines added to
+ *              files that also lost lines), 20 points per doubling of the odds of a later bug fix;
+ *        F(f)  for a content factor f (factors.ts), k·ln(lower 95 % bound of the observed / expected ratio) of the
+ *              strongest path rule that raised it, measured on projects the size part was not fitted on. Factors
+ *              raised only by unmeasured signals (diff words, descriptions, tags, commit messages, rules without
+ *              lift) add 0 points: they are evidence on the card and still drive validators and suggestions.
+ *   C    context points about the deployment rather than the change (not measurable on commit history, documented as
+ *        such in docs/risk-model.md): +12 no rollback capability, +8 / +4 per critical / high dependency of a detected
+ *        factor's type (at most +12), +10 / +5 error budget, +5 a change tagged critical by its author.
  *
- * Monotone: S is monotone in the change set (non-negative coefficients on features that never decrease when a
- * change is added), a factor's severity can only rise when a change adds signals, and C depends on the detected
- * factors (monotone) and on request-level fields. So adding a change never lowers the score.
- * Level: levelForScore (critical ≥ 70, high ≥ 50, medium ≥ 30). Same input, same output; nothing is re-weighted.
+ * The environment does not change the score: it chooses the policy row. In production, an assessment with too little
+ * information to rank (no file and no line count) is never below medium, whatever its score ("low information is never
+ * low risk"); the size finding then says what is missing and how to give it.
+ *
+ * Monotone: the model's features never decrease when a change is added and its weights are ≥ 0, a change only adds
+ * factors and path rules, and C depends on the detected factors (monotone) and on request-level fields.
+ * Level: levelForScore (critical ≥ 70, high ≥ 50, medium ≥ 30): odds of a later fix 1:1, 1:2, 1:4 on the model scale.
  * docs/risk-model.md explains the model for humans.
  */
 import {
@@ -27,6 +28,7 @@ import {
   type Evidence,
   type FactorFinding,
   levelForScore,
+  levelRank,
   RISK_FACTORS,
   type RiskAssessment,
   type RiskLevel,
@@ -36,14 +38,14 @@ import {
   declaredCriticalTags,
   detectFactors,
   FACTOR_LABELS,
-  FACTOR_POINTS,
   type FactorDetection,
   type Severity,
 } from './factors.js';
-import { defaultSizeModel, explainSizeRisk } from './sizeModel.js';
+import { defaultRiskModel, type ModelScore, type RiskModel } from './riskModel.js';
+import { summarizeSpread } from './sizeModel.js';
 import { tokenize } from './tokenize.js';
 
-export const RISK_RULES_VERSION = 'risk-rules-1';
+export const RISK_RULES_VERSION = 'risk-rules-2';
 
 /** First canary share by level when the caller does not pass one (PRODUCT.md §2.3: 5 / 10 / 25 %, none for low). */
 export const DEFAULT_CANARY_SHARE_PERCENT: Record<RiskLevel, number> = { critical: 5, high: 10, medium: 25, low: 100 };
@@ -63,10 +65,12 @@ export interface AssessRiskOptions {
   requestsPerUserPerMinute?: number;
   /** Evidence kept per factor (default 5). */
   maxEvidence?: number;
+  /** The calibrated model to score with (default: the committed risk-model.v2.json; calibrate passes candidates). */
+  model?: RiskModel;
 }
 
 export interface ContextContribution {
-  kind: 'production' | 'no_rollback' | 'critical_dependency' | 'error_budget' | 'declared_critical';
+  kind: 'no_rollback' | 'critical_dependency' | 'error_budget' | 'declared_critical';
   points: number;
   reason: string;
 }
@@ -77,6 +81,12 @@ export interface SizeContribution {
   summary: string;
 }
 
+/** Why a production contract is held at a level its score alone would not reach. */
+export interface LevelFloor {
+  level: RiskLevel;
+  reason: string;
+}
+
 /** The assessment plus the parts of the score that are not factor findings, so a card can show the whole sum. */
 export interface RiskBreakdown {
   assessment: RiskAssessment;
@@ -84,6 +94,10 @@ export interface RiskBreakdown {
   context: ContextContribution[];
   factorPoints: number;
   contextPoints: number;
+  /** The level the score alone gives; `assessment.level` is this or the floor, whichever is higher. */
+  scoreLevel: RiskLevel;
+  floor?: LevelFloor;
+  model: ModelScore;
 }
 
 export function assessRisk(request: DeploymentRequest, options: AssessRiskOptions = {}): RiskAssessment {
@@ -92,29 +106,40 @@ export function assessRisk(request: DeploymentRequest, options: AssessRiskOption
 
 export function assessRiskDetailed(request: DeploymentRequest, options: AssessRiskOptions = {}): RiskBreakdown {
   const detections = detectFactors(request, { maxEvidence: options.maxEvidence ?? 5 });
-  const size = sizeRisk(request);
+  const model = options.model ?? defaultRiskModel();
+  const scored = model.score(request, detections);
   const context = contextContributions(request, detections);
+  const lowInformation = isLowInformation(request);
 
-  const findings: FactorFinding[] = detections.map((d) => ({
-    factor: d.factor,
-    points: FACTOR_POINTS[d.factor][d.severity],
-    evidence: d.evidence,
-    summary: summarise(d),
-  }));
-  if (size.points > 0) {
+  const findings: FactorFinding[] = detections.map((d, i) => {
+    const points = scored.factors[i]?.points ?? 0;
+    return {
+      factor: d.factor,
+      points,
+      evidence: d.evidence,
+      summary: summarise(d, scored.factors[i]?.rule),
+    };
+  });
+  if (scored.sizePoints > 0 || lowInformation) {
+    const size = sizeSummary(request, scored);
     findings.push({
       factor: 'change_size_spread',
-      points: size.points,
-      evidence: [{ source: 'metrics', text: spreadEvidenceText(request) }],
-      summary: `${FACTOR_LABELS.change_size_spread}: ${size.summary}`,
+      points: scored.sizePoints,
+      evidence: [{ source: 'metrics', text: lowInformation ? MISSING_INFORMATION : spreadEvidenceText(request) }],
+      summary: `${FACTOR_LABELS.change_size_spread}: ${lowInformation ? MISSING_INFORMATION : size}`,
     });
   }
   findings.sort((a, b) => b.points - a.points || RISK_FACTORS.indexOf(a.factor) - RISK_FACTORS.indexOf(b.factor));
 
-  const factorPoints = detections.reduce((sum, d) => sum + FACTOR_POINTS[d.factor][d.severity], 0);
+  const factorPoints = round(
+    scored.factors.reduce((sum, f) => sum + f.points, 0),
+    1,
+  );
   const contextPoints = context.reduce((sum, c) => sum + c.points, 0);
-  const score = round(Math.min(100, size.points + factorPoints + contextPoints), 1);
-  const level = levelForScore(score);
+  const score = round(Math.min(100, scored.score + contextPoints), 1);
+  const scoreLevel = levelForScore(score);
+  const floor = lowInformation && isProduction(request.environment) ? LOW_INFORMATION_FLOOR : undefined;
+  const level = floor && levelRank(floor.level) > levelRank(scoreLevel) ? floor.level : scoreLevel;
 
   const share = clampShare(options.canarySharePercent ?? DEFAULT_CANARY_SHARE_PERCENT[level]);
   const requestsPerUser = options.requestsPerUserPerMinute ?? DEFAULT_REQUESTS_PER_USER_PER_MINUTE;
@@ -126,25 +151,47 @@ export function assessRiskDetailed(request: DeploymentRequest, options: AssessRi
     level,
     confidence: confidenceFor(request, detections),
     findings,
-    predictedImpact: predictImpact(detections, size.probability),
+    predictedImpact: predictImpact(detections, scored.sizeProbability),
     affected: { canarySharePercent: share, requestsPerMinuteInCanary, estimatedUsersInCanary },
-    modelVersion: options.modelVersion ?? modelVersion(),
+    modelVersion: options.modelVersion ?? modelVersion(model),
   };
-  return { assessment, size, context, factorPoints, contextPoints };
+  const size: SizeContribution = {
+    points: scored.sizePoints,
+    probability: scored.sizeProbability,
+    summary: sizeSummary(request, scored),
+  };
+  return { assessment, size, context, factorPoints, contextPoints, scoreLevel, floor, model: scored };
 }
 
-/** `risk-rules-1+size-model-v1`: the rule set and the calibration data, so a score can be reproduced later. */
-export function modelVersion(): string {
-  return `${RISK_RULES_VERSION}+${defaultSizeModel().params.modelVersion}`;
+/** `risk-rules-2+risk-model.v2`: the rule set and the calibration, so a score can be reproduced later. */
+export function modelVersion(model: RiskModel = defaultRiskModel()): string {
+  return `${RISK_RULES_VERSION}+${model.params.modelVersion}`;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Low information
+
+export const MISSING_INFORMATION =
+  'no files or line counts, so the change cannot be ranked: give a git range (chaos assess --git A..B), ' +
+  'a pull request link, or a deployment JSON with its changes; in production the contract stays at least medium until then';
+
+const LOW_INFORMATION_FLOOR: LevelFloor = {
+  level: 'medium',
+  reason: 'production deployment with no files or line counts: too little information to call it low risk',
+};
+
+/** Nothing to rank the change by: no file path and no changed line (a version, maybe a description or tags). */
+export function isLowInformation(request: DeploymentRequest): boolean {
+  const lines = request.spread.linesAdded + request.spread.linesDeleted + request.totalLinesChanged;
+  return lines === 0 && !request.changes.some((c) => c.filePath.trim() !== '');
 }
 
 // ---------------------------------------------------------------------------------------------------------------
 // Size
 
-/** The one call into the calibrated size model (swap point). */
-function sizeRisk(request: DeploymentRequest): SizeContribution {
-  const explained = explainSizeRisk(request.spread);
-  return { points: explained.points, probability: explained.probability, summary: explained.summary };
+function sizeSummary(request: DeploymentRequest, scored: ModelScore): string {
+  const drivers = scored.drivers.map((d) => d.label).slice(0, 2);
+  return `${summarizeSpread(request.spread)}${drivers.length > 0 ? ` (weighted by ${drivers.join(' and ')})` : ''}`;
 }
 
 /** "1 file", "2 files": the singular for exactly one. */
@@ -166,6 +213,10 @@ function spreadEvidenceText(request: DeploymentRequest): string {
 
 const PRODUCTION = /^(?:prod|production|prd|live)(?:[-_.].*)?$|[-_.](?:prod|production)$/i;
 
+export function isProduction(environment: string): boolean {
+  return PRODUCTION.test(environment);
+}
+
 /** Dependency type words → the factors that touch such a dependency. */
 const DEPENDENCY_FACTORS: [readonly string[], readonly ContentFactor[]][] = [
   [
@@ -183,9 +234,6 @@ const DEPENDENCY_FACTORS: [readonly string[], readonly ContentFactor[]][] = [
 
 function contextContributions(request: DeploymentRequest, detections: FactorDetection[]): ContextContribution[] {
   const out: ContextContribution[] = [];
-  if (PRODUCTION.test(request.environment)) {
-    out.push({ kind: 'production', points: 10, reason: `production environment (${request.environment})` });
-  }
   if (!request.rollbackCapability) {
     out.push({ kind: 'no_rollback', points: 12, reason: 'no rollback capability declared' });
   }
@@ -312,10 +360,13 @@ function predictImpact(detections: FactorDetection[], sizeProbability: number): 
 // ---------------------------------------------------------------------------------------------------------------
 // Text
 
-function summarise(d: FactorDetection): string {
+function summarise(d: FactorDetection, rule: { id: string; ratio: number } | undefined): string {
   const first = d.evidence[0];
   const more = d.signals > 1 ? ` (+${d.signals - 1} more)` : '';
-  return `${FACTOR_LABELS[d.factor]} (${d.severity}): ${first ? describeEvidence(first) : 'detected'}${more}`;
+  const why = rule
+    ? ` — ${rule.id.replace(/^path:|^word:/, '')}: ${round(rule.ratio, 2)}× the bug-inducing rate expected for its size on held-out projects`
+    : ' — evidence only (no measured lift, adds no points)';
+  return `${FACTOR_LABELS[d.factor]} (${d.severity}): ${first ? describeEvidence(first) : 'detected'}${more}${why}`;
 }
 
 export function describeEvidence(e: Evidence): string {

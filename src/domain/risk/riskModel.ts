@@ -1,0 +1,273 @@
+/**
+ * The calibrated risk model: the whole score, fitted on real history (`npm run calibrate`, scripts/calibrate.ts;
+ * evaluation in docs/calibration.md, explanation in docs/risk-model.md).
+ *
+ *   η = intercept + Σ cₖ·log1p(xₖ)                 size and spread of the change (non-negative cₖ)
+ *   size points   = max(0, 70 + k·(η − logit ½))    k = points per unit of log-odds (20 points per doubling of the odds)
+ *   factor points = k·max(w_r) over the measured path rules r that raised the factor (w_r ≥ 0)
+ *   score         = min(100, size points + Σ factor points), each term rounded to 0.1
+ *
+ * A path rule's weight w_r is ln of the lower 95 % bound of its observed / expected ratio of bug-inducing commits,
+ * measured on projects the size part was not fitted on (0 when that bound is ≤ 1). So a factor adds points only in
+ * proportion to the lift it showed out of sample; a factor raised only by words in a diff, a description, a tag or a
+ * commit message (never measured) adds nothing and stays on the card as evidence.
+ *
+ * The level thresholds of the product (medium ≥ 30, high ≥ 50, critical ≥ 70) sit at the odds 1:4, 1:2 and 1:1 of a
+ * later bug fix (probabilities 0.2, 1/3, 0.5) on this scale, so a level is a statement about a calibrated probability.
+ *
+ * Monotone: every xₖ never decreases when a change is added, every cₖ and w_r is ≥ 0, a change only adds path rules,
+ * and max, sums, clamping and rounding are non-decreasing.
+ */
+import { z } from 'zod';
+import { DomainError } from '../errors.js';
+import type { DeploymentRequest } from '../model.js';
+import { type ContentFactor, type FactorDetection, isNonShippingPath } from './factors.js';
+import defaultParamsJson from './risk-model.v2.json' with { type: 'json' };
+
+/** Size-and-spread features of the model, each log1p of a quantity that never decreases when a change is added. */
+export const RISK_MODEL_FEATURES = [
+  'linesAdded',
+  'linesDeleted',
+  'files',
+  'shippingLinesChanged',
+  'linesAddedToEditedFiles',
+] as const;
+export type RiskModelFeature = (typeof RISK_MODEL_FEATURES)[number];
+
+export const RISK_MODEL_FEATURE_LABELS: Readonly<Record<RiskModelFeature, string>> = {
+  linesAdded: 'lines added',
+  linesDeleted: 'lines deleted',
+  files: 'files',
+  shippingLinesChanged: 'lines in files that ship',
+  linesAddedToEditedFiles: 'lines added to edited files',
+};
+
+export class RiskModelError extends DomainError {
+  constructor(message: string) {
+    super('invalid_risk_model', message);
+    this.name = 'RiskModelError';
+  }
+}
+
+/** The raw (untransformed) feature values of a request. */
+export function rawRiskFeatures(request: DeploymentRequest): Record<RiskModelFeature, number> {
+  const s = request.spread;
+  let attributed = 0;
+  let nonShipping = 0;
+  let addedToEdited = 0;
+  for (const c of request.changes) {
+    const lines = c.linesAdded + c.linesDeleted;
+    attributed += lines;
+    if (c.filePath.trim() !== '' && isNonShippingPath(c.filePath)) nonShipping += lines;
+    if (c.linesDeleted > 0) addedToEdited += c.linesAdded;
+  }
+  const total = s.linesAdded + s.linesDeleted;
+  // Lines declared only as a total belong to no file; they count as shipping (nothing says they do not).
+  const unattributed = Math.max(0, total - attributed);
+  return {
+    linesAdded: s.linesAdded,
+    linesDeleted: s.linesDeleted,
+    files: s.files,
+    shippingLinesChanged: attributed - nonShipping + unattributed,
+    linesAddedToEditedFiles: addedToEdited,
+  };
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Parameters (the shape of risk-model.v2.json)
+
+const finite = z.number().finite();
+const nonNegative = finite.min(0);
+
+const pathRuleSchema = z
+  .object({
+    /** `path:<rule label>` or `word:<phrase>` (FactorDetection.pathRules). */
+    id: z.string().regex(/^(?:path|word):./),
+    factor: z.string(),
+    /** Commits of the data the rule fired on (files that ship only). */
+    commits: z.number().int().min(0),
+    /** Bug-inducing commits among them, and the number expected from their size (out-of-project fits). */
+    observed: z.number().int().min(0),
+    expected: nonNegative,
+    ratio: nonNegative,
+    lowerBound: nonNegative,
+    /** ln(max(1, lowerBound)): added to the log-odds when the rule fires. */
+    coefficient: nonNegative,
+  })
+  .strict();
+
+export const riskModelParamsSchema = z
+  .object({
+    modelVersion: z.string().min(1),
+    description: z.string(),
+    generatedBy: z.string(),
+    label: z.string(),
+    features: z
+      .array(
+        z
+          .object({
+            name: z.enum(RISK_MODEL_FEATURES),
+            transform: z.literal('log1p'),
+            coefficient: nonNegative,
+            standardizedCoefficient: nonNegative,
+          })
+          .strict(),
+      )
+      .min(1),
+    intercept: finite,
+    pathRules: z.array(pathRuleSchema),
+    points: z
+      .object({
+        /** Score of η = logit ½ (odds 1:1): the critical threshold. */
+        scoreAtEvenOdds: z.literal(70),
+        pointsPerLogOdds: z.number().positive().finite(),
+        decimals: z.number().int().min(0).max(3),
+      })
+      .strict(),
+    fit: z
+      .object({
+        method: z.string(),
+        l2: nonNegative,
+        iterations: z.number().int().min(0),
+        converged: z.boolean(),
+        meanLogLoss: nonNegative,
+        ruleWeights: z.string(),
+      })
+      .strict(),
+    trainingData: z
+      .object({
+        source: z.string(),
+        projects: z.array(
+          z
+            .object({ name: z.string(), commits: z.number().int().positive(), bugInducing: z.number().int().min(0) })
+            .strict(),
+        ),
+        commits: z.number().int().positive(),
+        bugInducing: z.number().int().min(0),
+      })
+      .strict(),
+  })
+  .strict()
+  .superRefine((params, ctx) => {
+    const names = params.features.map((f) => f.name);
+    if (new Set(names).size !== names.length) {
+      ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['features'], message: 'lists a feature twice' });
+    }
+    const ids = params.pathRules.map((r) => r.id);
+    if (new Set(ids).size !== ids.length) {
+      ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['pathRules'], message: 'lists a rule twice' });
+    }
+  });
+
+export type RiskModelParams = z.infer<typeof riskModelParamsSchema>;
+
+// ---------------------------------------------------------------------------------------------------------------
+// Scoring
+
+export interface SizeDriver {
+  feature: RiskModelFeature;
+  label: string;
+  rawValue: number;
+}
+
+export interface FactorScore {
+  factor: ContentFactor;
+  points: number;
+  /** The measured rule that gave the points (the strongest one), when any did. */
+  rule?: { id: string; ratio: number; lowerBound: number };
+}
+
+export interface ModelScore {
+  score: number;
+  /** Fitted probability of a later bug fix from size alone (the label of the data). */
+  sizeProbability: number;
+  /** Fitted probability including the measured factors. */
+  probability: number;
+  sizePoints: number;
+  factors: FactorScore[];
+  /** Size features that carry weight, largest contribution first. */
+  drivers: SizeDriver[];
+}
+
+export interface RiskModel {
+  readonly params: RiskModelParams;
+  score(request: DeploymentRequest, detections: readonly FactorDetection[]): ModelScore;
+}
+
+export function createRiskModel(rawParams: unknown): RiskModel {
+  const parsed = riskModelParamsSchema.safeParse(rawParams);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const where = issue && issue.path.length > 0 ? issue.path.join('.') : '$';
+    throw new RiskModelError(`risk model parameters: ${where}: ${issue?.message ?? 'invalid'}`);
+  }
+  const params = parsed.data;
+  const ruleWeights = new Map(params.pathRules.filter((r) => r.coefficient > 0).map((r) => [r.id, r]));
+  const { pointsPerLogOdds: k, scoreAtEvenOdds, decimals } = params.points;
+
+  const score = (request: DeploymentRequest, detections: readonly FactorDetection[]): ModelScore => {
+    const raw = rawRiskFeatures(request);
+    let eta = params.intercept;
+    const parts: { feature: RiskModelFeature; part: number }[] = [];
+    for (const f of params.features) {
+      const part = f.coefficient * Math.log1p(raw[f.name]);
+      eta += part;
+      if (part > 0) parts.push({ feature: f.name, part });
+    }
+    const sizePoints = roundTo(Math.max(0, scoreAtEvenOdds + k * eta), decimals);
+    let factorLogOdds = 0;
+    const factors: FactorScore[] = detections.map((d) => {
+      let best: RiskModelParams['pathRules'][number] | undefined;
+      for (const id of d.pathRules) {
+        const rule = ruleWeights.get(id);
+        if (rule && (!best || rule.coefficient > best.coefficient)) best = rule;
+      }
+      if (!best) return { factor: d.factor, points: 0 };
+      factorLogOdds += best.coefficient;
+      return {
+        factor: d.factor,
+        points: roundTo(k * best.coefficient, decimals),
+        rule: { id: best.id, ratio: best.ratio, lowerBound: best.lowerBound },
+      };
+    });
+    const total = factors.reduce((sum, f) => sum + f.points, sizePoints);
+    parts.sort((a, b) => b.part - a.part);
+    return {
+      score: roundTo(Math.min(100, total), decimals),
+      sizeProbability: sigmoid(eta),
+      probability: sigmoid(eta + factorLogOdds),
+      sizePoints,
+      factors,
+      drivers: parts.map((p) => ({
+        feature: p.feature,
+        label: RISK_MODEL_FEATURE_LABELS[p.feature],
+        rawValue: raw[p.feature],
+      })),
+    };
+  };
+  return { params, score };
+}
+
+let defaultModel: RiskModel | undefined;
+
+/** The committed model (risk-model.v2.json), validated on first use. */
+export function defaultRiskModel(): RiskModel {
+  defaultModel ??= createRiskModel(defaultParamsJson);
+  return defaultModel;
+}
+
+/** The probability a score stands for (the inverse of the size-point mapping, before clamping). */
+export function probabilityForScore(score: number, params: RiskModelParams = defaultRiskModel().params): number {
+  return sigmoid((score - params.points.scoreAtEvenOdds) / params.points.pointsPerLogOdds);
+}
+
+export function sigmoid(x: number): number {
+  if (x >= 0) return 1 / (1 + Math.exp(-x));
+  const e = Math.exp(x);
+  return e / (1 + e);
+}
+
+function roundTo(value: number, decimals: number): number {
+  const f = 10 ** decimals;
+  return Math.round(value * f) / f;
+}

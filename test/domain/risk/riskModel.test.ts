@@ -1,0 +1,144 @@
+import { readFileSync } from 'node:fs';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { levelForScore } from '../../../src/domain/model.js';
+import { parseDeploymentJson, parseDeploymentRequest } from '../../../src/domain/request.js';
+import { assessRisk, assessRiskDetailed, MISSING_INFORMATION } from '../../../src/domain/risk/engine.js';
+import {
+  createRiskModel,
+  defaultRiskModel,
+  probabilityForScore,
+  RISK_MODEL_FEATURES,
+  RiskModelError,
+  rawRiskFeatures,
+} from '../../../src/domain/risk/riskModel.js';
+
+const SEED = readFileSync(new URL('../../fixtures/deployment-example.json', import.meta.url), 'utf8');
+const params = defaultRiskModel().params;
+
+const wire = (changes: Record<string, unknown>[], extra: Record<string, unknown> = {}) =>
+  parseDeploymentRequest({
+    deployment_id: 'd',
+    service_name: 'checkout',
+    environment: 'production',
+    version: '2.4.0',
+    rollback_capability: true,
+    changes,
+    ...extra,
+  });
+
+describe('the committed model (risk-model.v2.json)', () => {
+  it('has non-negative weights, and each rule weight is ln of its lower bound when that bound is above 1', () => {
+    for (const f of params.features) expect(f.coefficient).toBeGreaterThanOrEqual(0);
+    expect(params.features.map((f) => f.name)).toEqual([...RISK_MODEL_FEATURES]);
+    for (const r of params.pathRules) {
+      expect(r.coefficient).toBeGreaterThanOrEqual(0);
+      expect(r.coefficient).toBeCloseTo(Math.log(Math.max(1, r.lowerBound)), 4);
+      expect(r.lowerBound).toBeLessThanOrEqual(r.ratio);
+    }
+    // Words of everyday code names carry no points (the examples): their lift is not above 1.
+    for (const id of ['word:api', 'word:db', 'word:container', 'word:cache', 'word:volume', 'word:s3']) {
+      expect(params.pathRules.find((r) => r.id === id)?.coefficient ?? 0).toBe(0);
+    }
+  });
+
+  it('puts the level thresholds at odds 1:4, 1:2 and 1:1 of a later bug fix', () => {
+    expect(probabilityForScore(30)).toBeCloseTo(0.2, 3);
+    expect(probabilityForScore(50)).toBeCloseTo(1 / 3, 3);
+    expect(probabilityForScore(70)).toBeCloseTo(0.5, 6);
+  });
+
+  it('refuses parameters that would break monotonicity, naming the field', () => {
+    const bad = structuredClone(params) as { features: { coefficient: number }[] };
+    (bad.features[0] as { coefficient: number }).coefficient = -0.1;
+    expect(() => createRiskModel(bad)).toThrow(RiskModelError);
+    expect(() => createRiskModel(bad)).toThrow(/features\.0\.coefficient/);
+  });
+});
+
+describe('the score is the model', () => {
+  it('is the sum of the findings plus context points, each finding traceable to a feature or a measured rule', () => {
+    for (const text of [SEED, readFileSync(new URL('../fixtures/prior-cli-default.json', import.meta.url), 'utf8')]) {
+      const b = assessRiskDetailed(parseDeploymentJson(text));
+      const sum = b.assessment.findings.reduce((s, f) => s + f.points, 0);
+      expect(b.assessment.score).toBeCloseTo(Math.min(100, Math.round((sum + b.contextPoints) * 10) / 10), 6);
+      for (const f of b.model.factors) {
+        if (f.points > 0) expect(params.pathRules.some((r) => r.id === f.rule?.id && r.coefficient > 0)).toBe(true);
+      }
+    }
+  });
+
+  it('gives no points to a factor raised only by words (descriptions, tags, diffs): evidence only', () => {
+    const said = assessRisk(
+      wire([{ file_path: 'src/x.ts', change_type: 'modify', lines_changed: 5, description: 'schema migration' }]),
+    );
+    const plain = assessRisk(wire([{ file_path: 'src/x.ts', change_type: 'modify', lines_changed: 5 }]));
+    const db = said.findings.find((f) => f.factor === 'database_migration');
+    expect(db?.points).toBe(0);
+    expect(db?.summary).toContain('evidence only');
+    expect(said.score).toBe(plain.score);
+  });
+
+  it('adds the measured points of a path rule with lift', () => {
+    const rule = params.pathRules.find((r) => r.coefficient > 0 && r.id.startsWith('path:'));
+    expect(rule).toBeDefined();
+    const manifest = assessRisk(wire([{ file_path: 'package.json', change_type: 'modify', lines_changed: 5 }]));
+    const plain = assessRisk(wire([{ file_path: 'src/x.ts', change_type: 'modify', lines_changed: 5 }]));
+    const dep = manifest.findings.find((f) => f.factor === 'dependency_update');
+    const weight = params.pathRules.find((r) => r.id === 'path:package manifest')?.coefficient ?? 0;
+    expect(dep?.points).toBeCloseTo(Math.round(params.points.pointsPerLogOdds * weight * 10) / 10, 6);
+    expect(manifest.score).toBeGreaterThanOrEqual(plain.score);
+  });
+
+  it('does not depend on the environment: production chooses the policy row, not the ranking', () => {
+    const changes = [{ file_path: 'src/x.ts', change_type: 'modify', lines_added: 40, lines_deleted: 3 }];
+    const prod = assessRisk(wire(changes));
+    const staging = assessRisk(wire(changes, { environment: 'staging' }));
+    expect(prod.score).toBe(staging.score);
+  });
+
+  it('model features never decrease when a change is added', () => {
+    const change = fc.record({
+      file_path: fc.constantFrom('src/a.ts', 'docs/x.md', 'tox.ini', 'src/b/c.go', 'test/a.test.ts', ''),
+      change_type: fc.constantFrom('add', 'modify', 'delete'),
+      lines_added: fc.nat({ max: 500 }),
+      lines_deleted: fc.nat({ max: 500 }),
+    });
+    fc.assert(
+      fc.property(fc.array(change, { maxLength: 5 }), change, (base, extra) => {
+        const keep = base.filter((c) => c.file_path !== '');
+        const add = extra.file_path === '' ? { ...extra, file_path: 'src/z.ts' } : extra;
+        const before = rawRiskFeatures(wire(keep));
+        const after = rawRiskFeatures(wire([...keep, add]));
+        for (const f of RISK_MODEL_FEATURES) expect(after[f]).toBeGreaterThanOrEqual(before[f]);
+      }),
+      { numRuns: 300 },
+    );
+  });
+});
+
+describe('low information is never low risk', () => {
+  it('a production request with nothing but a version is at least medium and says what is missing', () => {
+    const b = assessRiskDetailed(wire([]));
+    expect(levelForScore(b.assessment.score)).toBe('low');
+    expect(b.assessment.level).toBe('medium');
+    expect(b.floor?.level).toBe('medium');
+    const size = b.assessment.findings.find((f) => f.factor === 'change_size_spread');
+    expect(size?.evidence[0]?.text).toBe(MISSING_INFORMATION);
+    expect(MISSING_INFORMATION).toMatch(/git range.*pull request link.*deployment JSON/);
+  });
+
+  it('descriptions or tags alone are still too little; outside production the score decides', () => {
+    const prose = assessRiskDetailed(wire([], { commit_messages: ['tweak the cache'] }));
+    expect(prose.assessment.level).toBe('medium');
+    const staging = assessRiskDetailed(wire([], { environment: 'staging' }));
+    expect(staging.assessment.level).toBe('low');
+    expect(staging.floor).toBeUndefined();
+  });
+
+  it('files with line counts lift the floor: a small known change in production can be low', () => {
+    const b = assessRiskDetailed(wire([{ file_path: 'src/x.ts', change_type: 'modify', lines_added: 2 }]));
+    expect(b.floor).toBeUndefined();
+    expect(b.assessment.level).toBe(levelForScore(b.assessment.score));
+  });
+});
