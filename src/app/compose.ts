@@ -171,6 +171,7 @@ export async function composeApp(config: AppConfig, overrides: ComposeOverrides 
     botAppId,
     logger,
     rememberEvent: (source, id) => store.rememberEvent(source, id),
+    isContractThread: async (threadKey) => (await store.contractForThread('teams', threadKey)) !== undefined,
   });
 
   const http = createHttpApp({

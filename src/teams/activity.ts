@@ -49,6 +49,22 @@ export function actorOf(activity: Partial<Activity>): ChatActor {
   };
 }
 
+/** Whether the message @mentions this bot (Teams sends a mention entity naming the recipient). */
+export function mentionsBot(activity: Partial<Activity>): boolean {
+  const botId = activity.recipient?.id;
+  return (activity.entities ?? []).some(
+    (e) => e.type === 'mention' && (e as { mentioned?: { id?: string } }).mentioned?.id === botId,
+  );
+}
+
+/** Whether the message @mentions someone other than this bot: it is addressed to a person. */
+export function mentionsSomeoneElse(activity: Partial<Activity>): boolean {
+  const botId = activity.recipient?.id;
+  return (activity.entities ?? []).some(
+    (e) => e.type === 'mention' && (e as { mentioned?: { id?: string } }).mentioned?.id !== botId,
+  );
+}
+
 const MAX_INLINE_ATTACHMENT = 1024 * 1024;
 
 /**

@@ -21,6 +21,8 @@ import {
   conversationKeyOf,
   conversationKindOf,
   inlineAttachments,
+  mentionsBot,
+  mentionsSomeoneElse,
   threadKeyOf,
 } from './activity.js';
 import { FILE_DOWNLOAD_INFO, fileProblemCard, readTeamsFiles, textWithFiles } from './files.js';
@@ -40,6 +42,11 @@ export interface TeamsBotOptions {
   logger: TeamsBotLogger;
   /** De-duplicates redelivered activities; true when the id was not seen before. */
   rememberEvent?: (source: string, id: string) => Promise<boolean>;
+  /**
+   * Whether a channel reply chain is a contract's thread. With the ChannelMessage.Read.Group permission (RSC) Teams
+   * delivers every channel message; those without an @mention are handled only in contract threads. Absent: ignored.
+   */
+  isContractThread?: (threadKey: string) => Promise<boolean>;
 }
 
 const INVOKE_ADAPTIVE = 'application/vnd.microsoft.card.adaptive';
@@ -59,8 +66,24 @@ export function createTeamsApplication(options: TeamsBotOptions): Application<Tu
     adaptiveCards: { actionExecuteResponseType: AdaptiveCardActionExecuteResponseType.REPLACE_FOR_ALL },
   });
 
+  const contractThreads = new Set<string>();
+  /** Channel messages without an @mention: only replies in a contract's thread (the rest is people talking). */
+  const isForTheBot = async (activity: TurnContext['activity']): Promise<boolean> => {
+    if (conversationKindOf(activity) !== 'channel' || mentionsBot(activity)) return true;
+    if (mentionsSomeoneElse(activity)) return false;
+    const key = threadKeyOf(activity);
+    if (key === undefined || !options.isContractThread) return false;
+    if (contractThreads.has(key)) return true;
+    if (!(await options.isContractThread(key))) return false;
+    if (contractThreads.size >= 10_000) contractThreads.clear();
+    contractThreads.add(key);
+    return true;
+  };
+
   app.activity(ActivityTypes.Message, async (context) => {
     const activity = context.activity;
+    // Ignored chatter leaves no trace: nothing is stored or answered.
+    if (!(await isForTheBot(activity))) return;
     const kind = conversationKindOf(activity);
     const conversationKey = conversationKeyOf(activity);
     const threadKey = threadKeyOf(activity) ?? channelThreadKey(conversationKey, activity.id ?? '');
