@@ -148,6 +148,30 @@ class TimedRepository implements RolloutRepository {
   claim(id: string, workerId: string, now: Date, leaseMs: number) {
     return this.inner.claim(id, workerId, now, leaseMs);
   }
+  createIfNoneActive(record: RolloutRecord) {
+    return this.inner.createIfNoneActive(record);
+  }
+  /** The fence before every traffic change is store time on the worker's path, like a save. */
+  async renewLease(id: string, leaseToken: string, leaseMs: number): Promise<boolean> {
+    const started = performance.now();
+    const held = await this.inner.renewLease(id, leaseToken, leaseMs);
+    this.saveMs += performance.now() - started;
+    return held;
+  }
+  rollbackSteps(id: string) {
+    return this.inner.rollbackSteps(id);
+  }
+  markStepStarted(...args: Parameters<RolloutRepository['markStepStarted']>) {
+    return this.inner.markStepStarted(...args);
+  }
+  markStepDone(...args: Parameters<RolloutRepository['markStepDone']>) {
+    return this.inner.markStepDone(...args);
+  }
+  async auditEffect(audit: Parameters<RolloutRepository['auditEffect']>[0]): Promise<void> {
+    const started = performance.now();
+    await this.inner.auditEffect(audit);
+    this.saveMs += performance.now() - started;
+  }
 }
 
 interface Round {

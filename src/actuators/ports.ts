@@ -1,4 +1,5 @@
 /** Ports for moving traffic and undoing a deployment. Implementations: simulated, command templates, Azure Container Apps. */
+import type { RollbackStep } from '../domain/model.js';
 
 export interface RolloutTarget {
   serviceName: string;
@@ -25,7 +26,14 @@ export interface TrafficActuator {
   abort(target: RolloutTarget): Promise<ActuationResult>;
 }
 
-export type StepOutcome = 'succeeded' | 'failed' | 'timed_out' | 'skipped_dry_run' | 'skipped_dependency_failed';
+/** `interrupted`: the worker running the step died before recording its outcome; it is never run a second time. */
+export type StepOutcome =
+  | 'succeeded'
+  | 'failed'
+  | 'timed_out'
+  | 'interrupted'
+  | 'skipped_dry_run'
+  | 'skipped_dependency_failed';
 
 export interface RollbackStepReport {
   order: number;
@@ -35,6 +43,15 @@ export interface RollbackStepReport {
   durationMs: number;
   output?: string;
   error?: string;
+}
+
+/**
+ * Consulted around every rollback step: `before` says whether to run it or what was recorded about it already
+ * (it may throw to stop the rollback), `after` records the outcome of a step that ran.
+ */
+export interface RollbackJournal {
+  before(step: RollbackStep): Promise<{ run: true } | { run: false; report: RollbackStepReport }>;
+  after(report: RollbackStepReport): Promise<void>;
 }
 
 export interface RollbackReport {

@@ -1,10 +1,12 @@
 /**
  * Executes a contract's rollback plan step by step in dependency order, or reports what it would do (dry run).
- * A step whose dependency failed is not run. Every step's outcome, output and duration is reported.
+ * A step whose dependency failed is not run. Every step's outcome, output and duration is reported. With a journal
+ * (the guardian's), each step is announced before it runs and recorded after, and a step the journal already knows
+ * is reported as recorded instead of run again.
  */
 import type { RollbackPlan, RollbackStep } from '../domain/model.js';
 import { runCommand } from './commandRunner.js';
-import { ActuatorError, type RollbackReport, type RollbackStepReport } from './ports.js';
+import { ActuatorError, type RollbackJournal, type RollbackReport, type RollbackStepReport } from './ports.js';
 
 export interface RollbackExecutorOptions {
   dryRun: boolean;
@@ -14,23 +16,24 @@ export interface RollbackExecutorOptions {
   onStep?: (report: RollbackStepReport) => void | Promise<void>;
 }
 
+const UNSUCCESSFUL = new Set<RollbackStepReport['outcome']>([
+  'failed',
+  'timed_out',
+  'interrupted',
+  'skipped_dependency_failed',
+]);
+
 export class RollbackExecutor {
   constructor(private readonly options: RollbackExecutorOptions) {}
 
-  async execute(plan: RollbackPlan): Promise<RollbackReport> {
+  async execute(plan: RollbackPlan, journal?: RollbackJournal): Promise<RollbackReport> {
     const started = performance.now();
     if (!plan.possible) return { outcome: 'not_possible', steps: [], durationMs: 0 };
     const reports: RollbackStepReport[] = [];
     const failed = new Set<number>();
     for (const step of orderByDependencies(plan.steps)) {
-      const report = await this.runStep(step, failed);
-      if (
-        report.outcome === 'failed' ||
-        report.outcome === 'timed_out' ||
-        report.outcome === 'skipped_dependency_failed'
-      ) {
-        failed.add(step.order);
-      }
+      const report = await this.journaledStep(step, failed, journal);
+      if (UNSUCCESSFUL.has(report.outcome)) failed.add(step.order);
       reports.push(report);
       await this.options.onStep?.(report);
     }
@@ -38,17 +41,31 @@ export class RollbackExecutor {
     return { outcome, steps: reports, durationMs: performance.now() - started };
   }
 
-  private async runStep(step: RollbackStep, failed: Set<number>): Promise<RollbackStepReport> {
-    const base = { order: step.order, description: step.description, command: step.command };
+  private async journaledStep(
+    step: RollbackStep,
+    failed: Set<number>,
+    journal: RollbackJournal | undefined,
+  ): Promise<RollbackStepReport> {
     const blockedBy = step.dependsOn.find((dep) => failed.has(dep));
     if (blockedBy !== undefined) {
       return {
-        ...base,
+        order: step.order,
+        description: step.description,
+        command: step.command,
         outcome: 'skipped_dependency_failed',
         durationMs: 0,
         error: `step ${blockedBy} did not succeed`,
       };
     }
+    const decision = journal ? await journal.before(step) : { run: true as const };
+    if (!decision.run) return decision.report;
+    const report = await this.runStep(step);
+    await journal?.after(report);
+    return report;
+  }
+
+  private async runStep(step: RollbackStep): Promise<RollbackStepReport> {
+    const base = { order: step.order, description: step.description, command: step.command };
     if (this.options.dryRun) return { ...base, outcome: 'skipped_dry_run', durationMs: 0 };
     const timeoutMs = Math.max(
       this.options.minimumTimeoutMs ?? 10_000,

@@ -174,6 +174,8 @@ export async function createGuardian(input: {
     workerId,
     ...(input.policy ? { policy: input.policy } : {}),
     clock,
+    leaseMs: config.guardian.leaseMs,
+    pollMs: config.guardian.pollMs,
     logger,
     onVerdict: (_record, result) => input.metrics?.judgeVerdicts.inc({ verdict: result.verdict }),
     onFinished: recordOutcome,

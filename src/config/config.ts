@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import { z } from 'zod';
+import { MAX_LEASE_MS, MIN_LEASE_MS } from '../domain/rollout/ownership.js';
 import { ConfigError, type ConfigIssue } from './errors.js';
 import { boolean, EnvReader, guid, idList, integer, postgresUrl, serviceUrl } from './fields.js';
 
@@ -103,6 +104,8 @@ export interface AppConfig {
   negotiationTimeoutMs: number;
   metrics: MetricsConfig;
   rollout: RolloutConfig;
+  /** The rollout worker: how long a claim holds a rollout (on the store's clock) and how often it looks for work. */
+  guardian: { leaseMs: number; pollMs: number };
   approvers: ApproverConfig;
   policyFile?: string;
   servicesFile?: string;
@@ -181,6 +184,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, options: LoadConfigOptions = 
     r.read('NEGOTIATION_TIMEOUT_MS', integer(1000, 600_000)) ?? DEFAULT_NEGOTIATION_TIMEOUT_MS;
   const metrics = readMetrics(r);
   const rollout = readRollout(r);
+  const guardian = readGuardian(r);
 
   const approvers: ApproverConfig = {
     teams: r.read('TEAMS_APPROVERS', idList(entraObjectId)) ?? [],
@@ -231,6 +235,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, options: LoadConfigOptions = 
     negotiationTimeoutMs,
     metrics,
     rollout,
+    guardian,
     approvers,
     ...(policyFile ? { policyFile } : {}),
     ...(servicesFile ? { servicesFile } : {}),
@@ -485,6 +490,14 @@ function readRollout(r: EnvReader): RolloutConfig {
       if (!subscriptionId || !resourceGroup || !containerApp) return { target: 'dry-run' };
       return { target, subscriptionId, resourceGroup, containerApp };
   }
+}
+
+function readGuardian(r: EnvReader): AppConfig['guardian'] {
+  const leaseMs = r.read('ROLLOUT_LEASE_MS', integer(MIN_LEASE_MS, MAX_LEASE_MS)) ?? 60_000;
+  const pollMs = r.read('ROLLOUT_POLL_MS', integer(50, 60_000)) ?? Math.min(1_000, Math.floor(leaseMs / 4));
+  // A takeover happens within one lease plus one poll; a poll slower than half the lease would stretch it past 2×.
+  if (pollMs * 2 > leaseMs) r.problem('ROLLOUT_POLL_MS', `must be at most half of ROLLOUT_LEASE_MS (${leaseMs} ms)`);
+  return { leaseMs, pollMs };
 }
 
 function readGitHub(r: EnvReader): GitHubConfig {

@@ -5,12 +5,11 @@
 import type { ChatActor, ChatMessage, ThreadRef } from '../chat/port.js';
 import type { RolloutControl } from '../chat/service.js';
 import type { Contract } from '../domain/model.js';
+import { isActiveRollout } from '../domain/rollout/ownership.js';
 import { initialRolloutState } from '../domain/rollout/stateMachine.js';
 import type { RolloutEvent } from '../domain/rollout/types.js';
 import type { EngineRolloutView } from '../webhooks/enginePort.js';
 import type { RolloutRecord, RolloutRepository } from './repository.js';
-
-const TERMINAL = new Set(['promoted', 'rolled_back', 'aborted', 'failed']);
 
 export interface GuardianServiceOptions {
   repository: RolloutRepository;
@@ -36,23 +35,33 @@ export class GuardianService implements RolloutControl {
     this.clock = options.clock ?? (() => new Date());
   }
 
+  /** Starts the contract's rollout; answers the running one when it has started already (see `start`). */
   async startRollout(contract: Contract, actor: ChatActor, thread?: ThreadRef): Promise<RolloutRecord> {
+    return (await this.start(contract, actor, thread)).record;
+  }
+
+  /**
+   * Idempotent on every replica: when the contract already has an active rollout (a second click, a retried
+   * pipeline, a start racing on another replica), that rollout is answered with `created: false` and nothing else
+   * happens. The store enforces it, so two concurrent starts create one rollout.
+   */
+  async start(
+    contract: Contract,
+    actor: ChatActor,
+    thread?: ThreadRef,
+  ): Promise<{ record: RolloutRecord; created: boolean }> {
     if (contract.state !== 'approved') {
+      // The first start moves the contract on to rolling_out; a start that read it after that still gets the rollout.
+      const running = await this.options.repository.findByContract(contract.id);
+      if (running && isActiveRollout(running.state.phase)) return { record: running, created: false };
       throw new RolloutCommandError(
         'not_approved',
         `contract ${contract.id} r${contract.revision} is ${contract.state}, not approved`,
       );
     }
-    const existing = await this.options.repository.findByContract(contract.id);
-    if (existing && !TERMINAL.has(existing.state.phase)) {
-      throw new RolloutCommandError(
-        'already_running',
-        `a rollout of ${contract.id} is already ${existing.state.phase}`,
-      );
-    }
     const now = this.clock().toISOString();
     const { deployment, terms } = contract;
-    const record: RolloutRecord = {
+    const candidate: RolloutRecord = {
       id: `ro-${contract.id}-r${contract.revision}-${Date.parse(now).toString(36)}`,
       contractId: contract.id,
       revision: contract.revision,
@@ -83,15 +92,15 @@ export class GuardianService implements RolloutControl {
       createdAt: now,
       updatedAt: now,
     };
-    await this.options.repository.create(record);
-    await this.options.onStarted?.(contract, record, actor);
-    return record;
+    const result = await this.options.repository.createIfNoneActive(candidate);
+    if (result.created) await this.options.onStarted?.(contract, result.record, actor);
+    return result;
   }
 
   async send(contractId: string, event: RolloutEvent): Promise<RolloutRecord> {
     const record = await this.options.repository.findByContract(contractId);
     if (!record) throw new RolloutCommandError('no_rollout', `no rollout of ${contractId} has started`);
-    if (TERMINAL.has(record.state.phase)) {
+    if (!isActiveRollout(record.state.phase)) {
       throw new RolloutCommandError('finished', `the rollout of ${contractId} is already ${record.state.phase}`);
     }
     await this.options.repository.enqueueCommand(record.id, event, this.clock());
@@ -109,7 +118,12 @@ export class GuardianService implements RolloutControl {
     try {
       switch (input.kind) {
         case 'start': {
-          const record = await this.startRollout(input.contract, input.actor, input.thread);
+          const { record, created } = await this.start(input.contract, input.actor, input.thread);
+          if (!created) {
+            return {
+              text: `A rollout of ${record.target.serviceName} ${record.target.canaryVersion} is already ${record.state.phase} (${record.id}); ${who}'s start joins it.`,
+            };
+          }
           const steps = record.terms.ramp.steps.map((s) => `${s.trafficPercent} %`).join(' → ');
           return {
             text: `Rollout of ${record.target.serviceName} ${record.target.canaryVersion} started by ${who}: ${steps || 'no canary'} → 100 %, judged every ${record.terms.ramp.analysisIntervalSeconds} s.`,

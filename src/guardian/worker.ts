@@ -3,17 +3,24 @@
  * metrics (with retries; a provider that stays down yields an interval without data, which the judge HOLDs on),
  * judges it, steps the rollout state machine and performs its effects: traffic weights, rollback, status and
  * alerts. The state is saved after every step, so a crash loses at most the interval in flight.
+ *
+ * Effects are fenced: before each traffic change and each rollback step the worker renews its lease in the store
+ * (which answers on its own clock), and it stops the moment the store says another worker owns the rollout. The
+ * lease is renewed while a long effect runs. A rollback first saves the rollout as rolling back, then records each
+ * step as started and as done (with its audit entry) before the next one starts, so a worker that takes over a dead
+ * one's rollback continues it where it stopped (see domain/rollout/ownership.ts).
  */
-import type { RollbackReport, TrafficActuator } from '../actuators/ports.js';
+import type { RollbackJournal, RollbackReport, RollbackStepReport, TrafficActuator } from '../actuators/ports.js';
 import { guardianJudgeConfiguration } from '../domain/judge/configuration.js';
 import { judgeInterval } from '../domain/judge/judge.js';
 import type { JudgeResult } from '../domain/judge/types.js';
 import type { IntervalMetrics, MetricProvider } from '../domain/metrics.js';
 import type { RollbackPlan } from '../domain/model.js';
 import type { Policy } from '../domain/policy.js';
+import { renewEveryMs, resumeRollbackStep } from '../domain/rollout/ownership.js';
 import { canarySteps, step as stepRollout } from '../domain/rollout/stateMachine.js';
 import type { RolloutEffect, RolloutEvent, RolloutState } from '../domain/rollout/types.js';
-import type { ClaimedRollout, RolloutRecord, RolloutRepository } from './repository.js';
+import type { ClaimedRollout, EffectAudit, RolloutRecord, RolloutRepository } from './repository.js';
 
 export interface RolloutNotifier {
   /** Creates or edits the rollout's status card; returns where it is, to be stored with the rollout. */
@@ -26,7 +33,15 @@ export interface RolloutNotifier {
 }
 
 export interface RollbackRunner {
-  execute(plan: RollbackPlan): Promise<RollbackReport>;
+  execute(plan: RollbackPlan, journal?: RollbackJournal): Promise<RollbackReport>;
+}
+
+/** The store says another worker owns the rollout now: no further effect may run. */
+export class LeaseLostError extends Error {
+  constructor(rolloutId: string, before: string) {
+    super(`lease on ${rolloutId} lost before ${before}`);
+    this.name = 'LeaseLostError';
+  }
 }
 
 export interface WorkerLogger {
@@ -43,7 +58,10 @@ export interface RolloutWorkerOptions {
   notifier: RolloutNotifier;
   workerId: string;
   clock?: () => Date;
+  /** How long a claim holds a rollout, on the store's clock; renewed before and during every effect (default 60 s). */
   leaseMs?: number;
+  /** How often start() looks for due rollouts (default 1 s); keep it well below the lease. */
+  pollMs?: number;
   batchSize?: number;
   /** Attempts per interval before the provider's failure becomes an interval without data. */
   fetchAttempts?: number;
@@ -59,6 +77,7 @@ const ACTIVE = new Set<RolloutState['phase']>(['progressing', 'baking']);
 const TERMINAL = new Set<RolloutState['phase']>(['promoted', 'rolled_back', 'aborted', 'failed']);
 const NEVER = '9999-12-31T00:00:00.000Z';
 const MAX_LOG_LINES = 12;
+const DEFAULT_LEASE_MS = 60_000;
 
 export class RolloutWorker {
   private readonly clock: () => Date;
@@ -75,7 +94,7 @@ export class RolloutWorker {
     const claims = await this.options.repository.claimDue(
       this.options.workerId,
       this.clock(),
-      this.options.leaseMs ?? 60_000,
+      this.options.leaseMs ?? DEFAULT_LEASE_MS,
       this.options.batchSize ?? 200,
     );
     await Promise.all(claims.map((claim) => this.processSafely(claim)));
@@ -83,7 +102,7 @@ export class RolloutWorker {
   }
 
   /** Polls every `intervalMs` until stop(). */
-  start(intervalMs = 1_000): void {
+  start(intervalMs = this.options.pollMs ?? 1_000): void {
     this.stopped = false;
     const loop = async () => {
       if (this.stopped) return;
@@ -117,16 +136,26 @@ export class RolloutWorker {
 
   private async process({ record, leaseToken }: ClaimedRollout): Promise<void> {
     const phaseBefore = record.state.phase;
-    const consumed = record.pendingCommands.length;
     const commands = record.pendingCommands;
     record.pendingCommands = [];
-    const run = new RolloutRun(record, this.options, this.clock);
-    for (const command of commands) await run.apply(command);
-    await run.evaluateIfDue();
-    if (ACTIVE.has(run.record.state.phase)) await run.apply({ type: 'step_timer_elapsed' });
-    await run.flushStatus();
+    const run = new RolloutRun(record, this.options, this.clock, leaseToken);
+    try {
+      for (const [index, command] of commands.entries()) {
+        run.commandsApplied = index + 1;
+        await run.apply(command);
+      }
+      // A rollback saved as running but not finished: its worker died; carry on from the last recorded step.
+      await run.continueRollback();
+      await run.evaluateIfDue();
+      if (ACTIVE.has(run.record.state.phase)) await run.apply({ type: 'step_timer_elapsed' });
+      await run.flushStatus();
+    } catch (error) {
+      if (!(error instanceof LeaseLostError)) throw error;
+      this.options.logger?.warn({ rollout: record.id, err: error }, 'lease lost: another worker owns the rollout now');
+      return;
+    }
     run.finish();
-    const saved = await this.options.repository.save(run.record, leaseToken, consumed);
+    const saved = await this.options.repository.save(run.record, leaseToken, commands.length - run.commandsSaved);
     if (!saved) {
       this.options.logger?.warn(
         { rollout: record.id },
@@ -143,12 +172,21 @@ export class RolloutWorker {
 class RolloutRun {
   private statusNote: string | undefined;
   private nextCheck: string | undefined;
+  private rollbackRan = false;
+  /** Queued commands applied so far, and how many of them a checkpoint already saved as consumed. */
+  commandsApplied = 0;
+  commandsSaved = 0;
 
   constructor(
     readonly record: RolloutRecord,
     private readonly options: RolloutWorkerOptions,
     private readonly clock: () => Date,
+    private readonly leaseToken: string,
   ) {}
+
+  private get leaseMs(): number {
+    return this.options.leaseMs ?? DEFAULT_LEASE_MS;
+  }
 
   private get intervalMs(): number {
     return this.record.terms.ramp.analysisIntervalSeconds * 1000;
@@ -248,7 +286,18 @@ class RolloutRun {
   private async perform(effect: RolloutEffect): Promise<void> {
     switch (effect.type) {
       case 'set_traffic_weight': {
-        const result = await this.options.actuator.setCanaryWeight(this.record.target, effect.percent);
+        const result = await this.fenced(`setting traffic to ${effect.percent} %`, () =>
+          this.options.actuator.setCanaryWeight(this.record.target, effect.percent),
+        );
+        await this.options.repository.auditEffect(
+          this.audit('traffic', {
+            percent: effect.percent,
+            ok: result.ok,
+            action: result.action,
+            dryRun: result.dryRun,
+            ...(result.error ? { error: result.error } : {}),
+          }),
+        );
         if (!result.ok) {
           await this.options.notifier.alert(this.record, {
             severity: 'critical',
@@ -264,6 +313,7 @@ class RolloutRun {
         return;
       }
       case 'run_rollback':
+        await this.checkpoint();
         await this.runRollback();
         return;
       case 'schedule_check':
@@ -281,10 +331,128 @@ class RolloutRun {
     }
   }
 
+  /** Continues a rollback that a previous owner saved as running and did not finish. */
+  async continueRollback(): Promise<void> {
+    if (this.record.state.phase !== 'rolling_back' || this.rollbackRan) return;
+    this.options.logger?.info({ rollout: this.record.id }, 'continuing a rollback another worker left unfinished');
+    await this.runRollback();
+  }
+
+  /**
+   * Saves the rollout as it stands (rolling back, due at once) before the rollback's effects, so that a worker
+   * taking over knows a rollback is running rather than deciding afresh.
+   */
+  private async checkpoint(): Promise<void> {
+    const now = this.clock().toISOString();
+    const saved = await this.options.repository.save(
+      { ...this.record, updatedAt: now, nextDueAt: now },
+      this.leaseToken,
+      this.commandsApplied - this.commandsSaved,
+    );
+    if (!saved) throw new LeaseLostError(this.record.id, 'the rollback');
+    this.commandsSaved = this.commandsApplied;
+  }
+
+  /** Runs an effect only while the lease is held, renewing it until the effect returns. */
+  private async fenced<T>(what: string, effect: () => Promise<T>): Promise<T> {
+    const { repository } = this.options;
+    if (!(await repository.renewLease(this.record.id, this.leaseToken, this.leaseMs))) {
+      throw new LeaseLostError(this.record.id, what);
+    }
+    const stop = this.keepLease();
+    try {
+      return await effect();
+    } finally {
+      stop();
+    }
+  }
+
+  /** Renews the lease in the background while a long effect runs; a failed renewal is logged and the next fence stops. */
+  private keepLease(): () => void {
+    const timer = setInterval(() => {
+      this.options.repository.renewLease(this.record.id, this.leaseToken, this.leaseMs).then(
+        (held) => {
+          if (!held) this.options.logger?.warn({ rollout: this.record.id }, 'lease lost while an effect ran');
+        },
+        (error: unknown) =>
+          this.options.logger?.warn({ rollout: this.record.id, err: error }, 'could not renew the lease'),
+      );
+    }, renewEveryMs(this.leaseMs));
+    timer.unref();
+    return () => clearInterval(timer);
+  }
+
+  private audit(kind: EffectAudit['kind'], data: Record<string, unknown>): EffectAudit {
+    return {
+      kind,
+      contractId: this.record.contractId,
+      revision: this.record.revision,
+      workerId: this.options.workerId,
+      at: this.clock(),
+      data: { rollout: this.record.id, ...data },
+    };
+  }
+
+  /** The journal that makes a rollback resumable: steps done or cut off by an earlier owner are never run again. */
+  private async rollbackJournal(): Promise<RollbackJournal> {
+    const { repository } = this.options;
+    const id = this.record.id;
+    const recorded = new Map((await repository.rollbackSteps(id)).map((entry) => [entry.order, entry]));
+    const recordDone = async (report: RollbackStepReport) => {
+      const audit = this.audit('rollback_step', {
+        step: report.order,
+        description: report.description,
+        outcome: report.outcome,
+        durationMs: Math.round(report.durationMs),
+        ...(report.error ? { error: report.error } : {}),
+      });
+      if (!(await repository.markStepDone(id, this.leaseToken, report, audit))) {
+        throw new LeaseLostError(id, `the step after step ${report.order}`);
+      }
+    };
+    let stopKeeping: (() => void) | undefined;
+    return {
+      before: async (step) => {
+        const entry = recorded.get(step.order);
+        const resume = resumeRollbackStep(entry?.mark);
+        const base = { order: step.order, description: step.description, command: step.command, durationMs: 0 };
+        if (resume.action === 'skip_done') {
+          return { run: false, report: entry?.report ?? { ...base, outcome: 'succeeded' } };
+        }
+        if (resume.action === 'skip_interrupted') {
+          const report: RollbackStepReport = { ...base, outcome: 'interrupted', error: resume.reason };
+          await recordDone(report);
+          return { run: false, report };
+        }
+        const started = await repository.markStepStarted(id, this.leaseToken, this.leaseMs, step);
+        if (!started) throw new LeaseLostError(id, `rollback step ${step.order}`);
+        stopKeeping = this.keepLease();
+        return { run: true };
+      },
+      after: async (report) => {
+        stopKeeping?.();
+        stopKeeping = undefined;
+        await recordDone(report);
+      },
+    };
+  }
+
   /** The state machine has already announced the rollback and its reason; this performs and reports it. */
   private async runRollback(): Promise<void> {
-    const traffic = await this.options.actuator.abort(this.record.target);
-    const report = await this.options.rollback.execute(this.record.terms.rollbackPlan);
+    this.rollbackRan = true;
+    const traffic = await this.fenced('moving traffic to the baseline', () =>
+      this.options.actuator.abort(this.record.target),
+    );
+    await this.options.repository.auditEffect(
+      this.audit('traffic', {
+        percent: 0,
+        ok: traffic.ok,
+        action: traffic.action,
+        dryRun: traffic.dryRun,
+        ...(traffic.error ? { error: traffic.error } : {}),
+      }),
+    );
+    const report = await this.options.rollback.execute(this.record.terms.rollbackPlan, await this.rollbackJournal());
     const lines = [
       `traffic → baseline: ${traffic.ok ? 'done' : `failed (${traffic.error ?? 'unknown'})`} — ${traffic.action}`,
       ...report.steps.map(
@@ -297,7 +465,11 @@ class RolloutRun {
       message: `rollback ${report.outcome.replace(/_/g, ' ')}:\n${lines.join('\n')}`,
     });
     if (traffic.ok && report.outcome !== 'failed') await this.apply({ type: 'rollback_finished' });
-    else await this.apply({ type: 'rollback_failed', error: lines.filter((l) => /fail|timed out/.test(l)).join('; ') });
+    else
+      await this.apply({
+        type: 'rollback_failed',
+        error: lines.filter((l) => /fail|timed out|interrupted/.test(l)).join('; '),
+      });
   }
 
   async flushStatus(): Promise<void> {

@@ -33,7 +33,7 @@ export class PersistentStore extends SqlContractStore {
     this.auditChainer = auditChainer;
     this.botStorage = new SqlBotStorage(driver);
     this.turnLog = new SqlTurnLog(driver);
-    this.rollouts = new SqlRolloutRepository(driver);
+    this.rollouts = new SqlRolloutRepository(driver, () => auditChainer.kick());
     this.announcements = new SqlAnnouncementLedger(driver);
     this.protectionCallbacks = new SqlProtectionCallbackStore(driver);
   }

@@ -189,6 +189,33 @@ export const MIGRATIONS: { version: number; name: string; sql: string }[] = [
       alter table rollouts alter column record set storage external
     `,
   },
+  {
+    version: 5,
+    // A store from before this version may hold two active rollouts of one contract (a start race): the older ones
+    // are marked aborted, so the index can be built and the newest keeps running.
+    name: 'one active rollout per contract; rollback steps recorded as they start and finish',
+    sql: `
+      update rollouts r set phase = 'aborted', record = (r.record::jsonb || jsonb_build_object('state', jsonb_build_object(
+          'phase', 'aborted', 'at', to_char(now() at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
+          'by', 'migration 5', 'reason', 'a newer rollout of the same contract was started at the same time')))::json
+        where r.phase not in ('promoted', 'rolled_back', 'aborted', 'failed') and exists (
+          select 1 from rollouts n where n.contract_id = r.contract_id and n.id <> r.id
+            and n.phase not in ('promoted', 'rolled_back', 'aborted', 'failed')
+            and (n.created_at, n.id) > (r.created_at, r.id));
+      create unique index rollouts_one_active on rollouts (contract_id)
+        where phase not in ('promoted', 'rolled_back', 'aborted', 'failed');
+      create table rollout_rollback_steps (
+        rollout_id text not null references rollouts (id),
+        step_order integer not null,
+        mark text not null check (mark in ('started', 'done')),
+        owner text not null,
+        report json,
+        started_at timestamptz not null,
+        finished_at timestamptz,
+        primary key (rollout_id, step_order)
+      )
+    `,
+  },
 ];
 
 const MIGRATION_LOCK = `select pg_advisory_xact_lock(hashtext('chaos-negotiator-migrations'))`;

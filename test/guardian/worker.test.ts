@@ -63,7 +63,8 @@ function harness(options: { scenario?: ScenarioName; provider?: MetricProvider; 
     intervalSeconds: 60,
   });
   const actuator = new SimulatedActuator((_, percent) => simulator.setCanaryPercent(percent));
-  const repository = new InMemoryRolloutRepository();
+  // The store's clock is the simulated one too, so leases expire as the test advances time.
+  const repository = new InMemoryRolloutRepository({ clock });
   const surface = new RecordingSurface();
   const finished: RolloutRecord[] = [];
   const makeWorker = (workerId: string) =>

@@ -40,7 +40,7 @@ describe.each(ENGINES)('migrations on $name', (engine) => {
       [JSON.stringify(record)],
     );
 
-    expect(await migrate(db)).toEqual([4]);
+    expect(await migrate(db, MIGRATIONS.slice(0, 4))).toEqual([4]);
 
     const columns = await db.query<{ table_name: string; column_name: string; type: string; storage: string }>(
       `select c.relname as table_name, a.attname as column_name, format_type(a.atttypid, a.atttypmod) as type,
@@ -61,6 +61,6 @@ describe.each(ENGINES)('migrations on $name', (engine) => {
         'ünïcode ✓',
       ]),
     ).toEqual([{ contract_id: 'c-1' }]);
-    expect(await migrate(db)).toEqual([]);
+    expect(await migrate(db, MIGRATIONS.slice(0, 4))).toEqual([]);
   });
 });

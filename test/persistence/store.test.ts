@@ -40,7 +40,8 @@ function rollout(id: string, due: string, overrides: Partial<RolloutRecord> = {}
   const c = contract();
   return {
     id,
-    contractId: c.id,
+    // One active rollout per contract: each test rollout belongs to its own contract.
+    contractId: `${c.id}-${id}`,
     revision: 1,
     target: {
       serviceName: 'payment-service',
@@ -222,18 +223,22 @@ describe.each(BACKENDS)('store on $name', (backend) => {
   });
 
   describe('rollout leases', () => {
-    it('never lets two workers hold the same rollout, and takes over an expired lease', async () => {
+    it('never lets two workers hold the same rollout, and takes over a lease expired on the database clock', async () => {
       const now = new Date('2026-11-24T10:00:00Z');
+      const leaseMs = 400;
       for (let i = 0; i < 20; i++) await store.rollouts.create(rollout(`ro-${i}`, now.toISOString()));
       const [a, b] = await Promise.all([
-        store.rollouts.claimDue('a', now, 30_000, 15),
-        store.rollouts.claimDue('b', now, 30_000, 15),
+        store.rollouts.claimDue('a', now, leaseMs, 15),
+        store.rollouts.claimDue('b', now, leaseMs, 15),
       ]);
       const ids = [...a, ...b].map((c) => c.record.id);
       expect(new Set(ids).size).toBe(ids.length);
       expect(ids).toHaveLength(20);
-      expect(await store.rollouts.claimDue('c', new Date(now.getTime() + 10_000), 30_000, 50)).toHaveLength(0);
-      const later = await store.rollouts.claimDue('c', new Date(now.getTime() + 31_000), 30_000, 50);
+      // The worker's clock does not decide: a day later by its clock, the leases still run on the database's.
+      expect(await store.rollouts.claimDue('c', new Date(now.getTime() + 86_400_000), leaseMs, 50)).toHaveLength(0);
+      await new Promise((resolve) => setTimeout(resolve, leaseMs + 50));
+      expect(await store.rollouts.renewLease(a[0]!.record.id, a[0]!.leaseToken, leaseMs)).toBe(false);
+      const later = await store.rollouts.claimDue('c', now, leaseMs, 50);
       expect(later).toHaveLength(20);
       const stale = a[0]!;
       expect(await store.rollouts.save(stale.record, stale.leaseToken, 0)).toBe(false);
