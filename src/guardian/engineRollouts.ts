@@ -117,7 +117,9 @@ export class EngineRollouts {
       createdAt: at,
       updatedAt: at,
     };
-    await this.options.repository.create(record);
+    // Two engine calls racing on two replicas create one rollout: the second answers the first one's.
+    const { record: winner, created } = await this.options.repository.createIfNoneActive(record);
+    if (!created) return winner;
     record.report = (await this.options.notifier.status(record, 'rollout started')) ?? record.report;
     await this.saveUnderLease(record.id, (held) => {
       held.report = record.report;
