@@ -29,7 +29,7 @@ let seq = 0;
 /** A message as Teams sends it under RSC when nobody mentions the bot. */
 function unmentioned(conversation: ConversationSpec, from: TeamsUser, text: string, entities: unknown[] = []) {
   const activity = messageActivity(connector.serviceUrl, conversation, from, text);
-  return { ...activity, text, entities };
+  return { ...activity, id: String(activity.id), text, entities };
 }
 
 function revisionOf(card: Record<string, unknown> | undefined): number | undefined {
