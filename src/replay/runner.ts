@@ -78,7 +78,8 @@ export async function* replaySeries(options: ReplayOptions): AsyncGenerator<Repl
   const first = rows[0];
   if (!first) return;
   const lastRow = rows[rows.length - 1] as (typeof rows)[number];
-  const seriesEnd = lastRow.at + intervalMs;
+  // The last row covers one spacing of time: intervals that would run past it are not judged (no partial interval).
+  const seriesEnd = lastRow.at + (series.spacingSeconds !== null ? series.spacingSeconds * 1000 : intervalMs);
 
   let now = new Date(first.at);
   // Online: the provider never answers for time the clock has not reached.

@@ -127,5 +127,12 @@ describe('chaos replay', () => {
     const one = await file('one.csv', 'timestamp,requests,errors\n60,1,0\n');
     expect((await run(['replay', SEED, '--metrics', one])).stderr).toContain('pass --interval');
     expect((await run(['replay', SEED, '--metrics', join(dir, 'missing.csv')])).code).toBe(2);
+    const short = await file(
+      'short2.csv',
+      series(3, () => false),
+    );
+    const tooLong = await run(['replay', SEED, '--metrics', short, '--interval', '600']);
+    expect(tooLong.code).toBe(2);
+    expect(tooLong.stderr).toContain('the rows cover 180 s, less than one analysis interval of 600 s');
   });
 });

@@ -54,6 +54,15 @@ async function replay(file: string, options: ReplayCliOptions, deps: CliDeps): P
   const request = await readDeployment(file, deps);
   const series = await readSeries(options.metrics, deps);
   const intervalSeconds = resolveInterval(options.interval, series, options.metrics);
+  const first = series.rows[0];
+  const last = series.rows[series.rows.length - 1];
+  const spanSeconds =
+    first && last ? (last.at - first.at) / 1000 + (series.spacingSeconds ?? intervalSeconds) : intervalSeconds;
+  if (spanSeconds < intervalSeconds) {
+    throw new CliInputError(
+      `${options.metrics}: the rows cover ${spanSeconds} s, less than one analysis interval of ${intervalSeconds} s`,
+    );
+  }
   let drafted: ReturnType<typeof draftReplayContract>;
   try {
     drafted = draftReplayContract({
