@@ -96,6 +96,18 @@ describe('Kayenta emulation (MannWhitney.scala)', () => {
     expect(wilcoxonDiff([1, 1], [1, 2], 0, 0)).toBeCloseTo(-0.5, 12);
   });
 
+  it("matches R's asymptotic wilcox.test interval (an independent implementation with scipy) on tied data", () => {
+    const canary = [108, 108, 101, 131, 91, 74, 109, 109, 114, 108];
+    const control = [
+      99, 103, 110, 96, 96, 119, 105, 90, 123, 108, 94, 88, 103, 92, 89, 87, 95, 111, 96, 86, 107, 101, 108, 112, 98,
+      99, 100, 89, 107, 114,
+    ];
+    const shift = mannWhitneyShift(canary, control, 0.98);
+    expect(shift.lower).toBeCloseTo(-5, 6);
+    expect(shift.upper).toBeCloseTo(16, 6);
+    expect(shift.estimate).toBeCloseTo(6, 6);
+  });
+
   it('gives an interval around its estimate that excludes 0 for a clear shift and contains it for none', () => {
     const control = Array.from({ length: 40 }, (_, i) => 100 + ((i * 37) % 23));
     const shifted = control.slice(0, 20).map((v) => v + 30);
