@@ -25,7 +25,7 @@
  *
  * One configuration for all data: the default policy at the high risk level, the production judge configuration.
  *   BENCH_REPLAY_DATA=DIR overrides where the data is looked for (default: ../shared/data/metric-series, searched
- *   upwards from the repository).
+ *   upwards from the repository); BENCH_REPLAY_NAB=0 skips the NAB part (faster iterations on PetShop).
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
@@ -549,7 +549,35 @@ async function main(): Promise<void> {
     issueLines,
   );
 
-  // NAB.
+  // NAB (BENCH_REPLAY_NAB=0 skips it: the PetShop part alone takes a fraction of the time).
+  if (process.env.BENCH_REPLAY_NAB !== '0') await benchNab(data);
+
+  // Goals (issue #16), printed, never asserted.
+  const z = [...falseRollbacksPerHour.keys()].find((k) => k.startsWith('rolling z-score')) as string;
+  const oursFr = falseRollbacksPerHour.get(OURS) ?? 0;
+  const goal = (ok: boolean, text: string) => console.log(`  ${ok ? 'MET    ' : 'NOT MET'} ${text}`);
+  console.log('\nGoals (real series, production configuration):');
+  goal(oursFr <= 0.02, `false rollbacks ≤ 0.02 per hour on healthy data: ${oursFr.toFixed(3)}`);
+  const passShare = ours.afterWarmup > 0 ? ours.passAfterWarmup / ours.afterWarmup : 0;
+  const promotedAll = count(ours.decisions, 'promoted');
+  goal(
+    passShare >= 0.9,
+    `≥ 90 % of healthy intervals after warm-up PASS: ${pct(ours.passAfterWarmup, ours.afterWarmup)} (rollouts promoted within their planned time: ${ours.promotedInTime} of ${promotedAll + oursRollbacks + count(ours.decisions, 'asked')} ended)`,
+  );
+  const zDetected = detections.get(z) ?? 0;
+  const oursDetected = detections.get(OURS) ?? 0;
+  goal(
+    oursDetected >= zDetected && oursFr <= (falseRollbacksPerHour.get(z) ?? 0),
+    `issues detected ≥ the rolling z-score's at no more false rollbacks: ${oursDetected} vs ${zDetected}, ${oursFr.toFixed(3)}/h vs ${(falseRollbacksPerHour.get(z) ?? 0).toFixed(3)}/h`,
+  );
+  goal(
+    oursMissedAvailabilityDeploys.length === 0,
+    `every availability-type bad deployment (cdk deploy) detected: ${availabilityBadDeploys.length - oursMissedAvailabilityDeploys.length}/${availabilityBadDeploys.length}${oursMissedAvailabilityDeploys.length > 0 ? ` (missed ${oursMissedAvailabilityDeploys.join(', ')})` : ''}`,
+  );
+  console.log(`\n(${((performance.now() - started) / 1000).toFixed(1)} s)`);
+}
+
+async function benchNab(data: string): Promise<void> {
   const nabLines: Line[] = [];
   const nabDir = join(data, 'nab-known-cause');
   const windows = JSON.parse(readFileSync(join(nabDir, 'windows.json'), 'utf8')) as Record<string, [string, string][]>;
@@ -615,30 +643,6 @@ async function main(): Promise<void> {
     ['windows detected', 'false alarms / 1,000 points', 'false alarms', 'median delay (min)'],
     nabLines,
   );
-
-  // Goals (issue #16), printed, never asserted.
-  const z = [...falseRollbacksPerHour.keys()].find((k) => k.startsWith('rolling z-score')) as string;
-  const oursFr = falseRollbacksPerHour.get(OURS) ?? 0;
-  const goal = (ok: boolean, text: string) => console.log(`  ${ok ? 'MET    ' : 'NOT MET'} ${text}`);
-  console.log('\nGoals (real series, production configuration):');
-  goal(oursFr <= 0.02, `false rollbacks ≤ 0.02 per hour on healthy data: ${oursFr.toFixed(3)}`);
-  const passShare = ours.afterWarmup > 0 ? ours.passAfterWarmup / ours.afterWarmup : 0;
-  const promotedAll = count(ours.decisions, 'promoted');
-  goal(
-    passShare >= 0.9,
-    `≥ 90 % of healthy intervals after warm-up PASS: ${pct(ours.passAfterWarmup, ours.afterWarmup)} (rollouts promoted within their planned time: ${ours.promotedInTime} of ${promotedAll + oursRollbacks + count(ours.decisions, 'asked')} ended)`,
-  );
-  const zDetected = detections.get(z) ?? 0;
-  const oursDetected = detections.get(OURS) ?? 0;
-  goal(
-    oursDetected >= zDetected && oursFr <= (falseRollbacksPerHour.get(z) ?? 0),
-    `issues detected ≥ the rolling z-score's at no more false rollbacks: ${oursDetected} vs ${zDetected}, ${oursFr.toFixed(3)}/h vs ${(falseRollbacksPerHour.get(z) ?? 0).toFixed(3)}/h`,
-  );
-  goal(
-    oursMissedAvailabilityDeploys.length === 0,
-    `every availability-type bad deployment (cdk deploy) detected: ${availabilityBadDeploys.length - oursMissedAvailabilityDeploys.length}/${availabilityBadDeploys.length}${oursMissedAvailabilityDeploys.length > 0 ? ` (missed ${oursMissedAvailabilityDeploys.join(', ')})` : ''}`,
-  );
-  console.log(`\n(${((performance.now() - started) / 1000).toFixed(1)} s)`);
 }
 
 /** The issue's rows moved to follow the reference, 5 minutes apart (their own dates are months away from it). */
