@@ -120,13 +120,14 @@ export function assessRiskDetailed(request: DeploymentRequest, options: AssessRi
       summary: summarise(d, scored.factors[i]?.rule),
     };
   });
+  const production = isProduction(request.environment);
   if (scored.sizePoints > 0 || lowInformation) {
-    const size = sizeSummary(request, scored);
+    const text = lowInformation ? missingInformation(production) : undefined;
     findings.push({
       factor: 'change_size_spread',
       points: scored.sizePoints,
-      evidence: [{ source: 'metrics', text: lowInformation ? MISSING_INFORMATION : spreadEvidenceText(request) }],
-      summary: `${FACTOR_LABELS.change_size_spread}: ${lowInformation ? MISSING_INFORMATION : size}`,
+      evidence: [{ source: 'metrics', text: text ?? spreadEvidenceText(request) }],
+      summary: `${FACTOR_LABELS.change_size_spread}: ${text ?? sizeSummary(request, scored)}`,
     });
   }
   findings.sort((a, b) => b.points - a.points || RISK_FACTORS.indexOf(a.factor) - RISK_FACTORS.indexOf(b.factor));
@@ -138,7 +139,7 @@ export function assessRiskDetailed(request: DeploymentRequest, options: AssessRi
   const contextPoints = context.reduce((sum, c) => sum + c.points, 0);
   const score = round(Math.min(100, scored.score + contextPoints), 1);
   const scoreLevel = levelForScore(score);
-  const floor = lowInformation && isProduction(request.environment) ? LOW_INFORMATION_FLOOR : undefined;
+  const floor = lowInformation && production ? LOW_INFORMATION_FLOOR : undefined;
   const level = floor && levelRank(floor.level) > levelRank(scoreLevel) ? floor.level : scoreLevel;
 
   const share = clampShare(options.canarySharePercent ?? DEFAULT_CANARY_SHARE_PERCENT[level]);
@@ -171,9 +172,13 @@ export function modelVersion(model: RiskModel = defaultRiskModel()): string {
 // ---------------------------------------------------------------------------------------------------------------
 // Low information
 
-export const MISSING_INFORMATION =
-  'no files or line counts, so the change cannot be ranked: give a git range (chaos assess --git A..B), ' +
-  'a pull request link, or a deployment JSON with its changes; in production the contract stays at least medium until then';
+/** What a request with nothing to rank is missing, and how to give it (fits the card's 160-character evidence line). */
+export function missingInformation(production: boolean): string {
+  const how = 'give a git range (chaos assess --git A..B), a PR link, or a deployment JSON with changes';
+  return production
+    ? `no files or line counts, so held at medium at least: ${how}`
+    : `no files or line counts to rank the change: ${how}`;
+}
 
 const LOW_INFORMATION_FLOOR: LevelFloor = {
   level: 'medium',

@@ -201,6 +201,64 @@ describe('detection sources', () => {
     expect(factorsOf([{ file_path: 'docs/x.md', risk_tags: ['database'] }]).has('database_migration')).toBe(true);
   });
 
+  it('recognises files that never ship: release notes, changelogs, CI jobs, tox/lint config, API reference, tests', () => {
+    for (const path of [
+      'releasenotes/notes/fix-quota-1234.yaml',
+      'ReleaseNotes/ReleaseNotes-2.14.txt',
+      'dist/changes-5.9.0',
+      'CHANGES',
+      'ChangeLog',
+      '.zuul.yaml',
+      'zuul.d/jobs.yaml',
+      '.github/workflows/ci.yml',
+      '.gitlab-ci.yml',
+      'Jenkinsfile',
+      'tox.ini',
+      '.pre-commit-config.yaml',
+      '.eslintrc.json',
+      'biome.json',
+      'api-ref/source/v2/servers.inc',
+      'doc/src/qtcore.qdoc',
+      'javatests/com/google/gerrit/server/ChangeIT.java',
+      'src/main/java/org/x/CacheTest.java',
+      'org.eclipse.jdt.core.tests.model/src/Foo.java',
+      'tests/auto/corelib/tst_qstring.cpp',
+    ]) {
+      expect(isNonShippingPath(path), path).toBe(true);
+    }
+    // Code that ships, even when its name looks like one of the above.
+    for (const path of ['src/history.go', 'src/testing/testing.go', 'src/Latest.java', 'src/changes.go', 'setup.cfg']) {
+      expect(isNonShippingPath(path), path).toBe(false);
+    }
+    // The configuration-file rule no longer fires on them.
+    expect(factorsOf([{ file_path: '.zuul.yaml' }, { file_path: 'tox.ini' }]).size).toBe(0);
+  });
+
+  it('reads paths as engineers do: a module named api is not an API contract, package names give no words', () => {
+    expect(factorsOf([{ file_path: 'src/api/handlers.py' }]).has('api_contract')).toBe(false);
+    expect(factorsOf([{ file_path: 'java/com/google/gerrit/extensions/api/changes/ChangeApi.java' }]).size).toBe(0);
+    expect(factorsOf([{ file_path: 'org.eclipse.core.cache.db/src/Main.java' }]).size).toBe(0);
+    // Contract files still are API contracts, and a module word still counts for other factors.
+    expect(factorsOf([{ file_path: 'api/v1/orders.proto' }]).get('api_contract')).toBe('medium');
+    expect(factorsOf([{ file_path: 'src/cache/redis_client.py' }]).has('caching')).toBe(true);
+  });
+
+  it('records which path rules and path words raised a factor (the measured features)', () => {
+    const request = parseDeploymentRequest({
+      deployment_id: 'd',
+      service_name: 's',
+      environment: 'staging',
+      version: '1',
+      changes: [
+        { file_path: 'package.json', change_type: 'modify', lines_changed: 2, description: 'bump dependencies' },
+        { file_path: 'src/cache/redis_client.py', change_type: 'modify', lines_changed: 2 },
+      ],
+    });
+    const rules = new Map(detectFactors(request).map((d) => [d.factor, [...d.pathRules].sort()]));
+    expect(rules.get('dependency_update')).toEqual(['path:package manifest']);
+    expect(rules.get('caching')).toEqual(['word:cache', 'word:redis']);
+  });
+
   it('escalates deleting a migration or infrastructure file', () => {
     expect(factorsOf([{ file_path: 'infra/main.tf', change_type: 'delete' }]).get('infrastructure_as_code')).toBe(
       'high',

@@ -3,7 +3,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { levelForScore } from '../../../src/domain/model.js';
 import { parseDeploymentJson, parseDeploymentRequest } from '../../../src/domain/request.js';
-import { assessRisk, assessRiskDetailed, MISSING_INFORMATION } from '../../../src/domain/risk/engine.js';
+import { assessRisk, assessRiskDetailed, missingInformation } from '../../../src/domain/risk/engine.js';
 import {
   createRiskModel,
   defaultRiskModel,
@@ -124,8 +124,9 @@ describe('low information is never low risk', () => {
     expect(b.assessment.level).toBe('medium');
     expect(b.floor?.level).toBe('medium');
     const size = b.assessment.findings.find((f) => f.factor === 'change_size_spread');
-    expect(size?.evidence[0]?.text).toBe(MISSING_INFORMATION);
-    expect(MISSING_INFORMATION).toMatch(/git range.*pull request link.*deployment JSON/);
+    expect(size?.evidence[0]?.text).toBe(missingInformation(true));
+    expect(missingInformation(true)).toMatch(/held at medium.*git range.*PR link.*deployment JSON with changes/);
+    expect(missingInformation(true).length).toBeLessThanOrEqual(160); // shown whole on the card
   });
 
   it('descriptions or tags alone are still too little; outside production the score decides', () => {
@@ -134,6 +135,8 @@ describe('low information is never low risk', () => {
     const staging = assessRiskDetailed(wire([], { environment: 'staging' }));
     expect(staging.assessment.level).toBe('low');
     expect(staging.floor).toBeUndefined();
+    const size = staging.assessment.findings.find((f) => f.factor === 'change_size_spread');
+    expect(size?.evidence[0]?.text).toBe(missingInformation(false));
   });
 
   it('files with line counts lift the floor: a small known change in production can be low', () => {
