@@ -404,16 +404,20 @@ function readIssues(root: string): IssueCase[] {
 interface IssueOutcome {
   detected: boolean;
   early: boolean;
+  /** The rollout stopped to ask a person (progress deadline) before any rollback. */
+  asked: boolean;
   /** Intervals from the first faulty row (row 3) to the deciding one, 1 = decided at the end of row 3. */
   delay: number | null;
 }
 
 function issueOutcome(decisions: readonly Decision[], firstIssueRow: number): IssueOutcome {
+  const first = decisions[0];
+  if (first?.outcome === 'asked') return { detected: false, early: false, asked: true, delay: null };
   const rollback = decisions.find((d) => d.outcome === 'rolled_back');
-  if (!rollback) return { detected: false, early: false, delay: null };
+  if (!rollback) return { detected: false, early: false, asked: false, delay: null };
   const row = rollback.index - firstIssueRow; // 0-based row within the issue's 5
-  if (row < 2) return { detected: false, early: true, delay: null };
-  return { detected: true, early: false, delay: row - 2 + 1 };
+  if (row < 2) return { detected: false, early: true, asked: false, delay: null };
+  return { detected: true, early: false, asked: false, delay: row - 2 + 1 };
 }
 
 interface Line {
@@ -522,6 +526,7 @@ async function main(): Promise<void> {
         sub((c) => c.kind === 'availability'),
         sub((c) => c.cdkDeploy),
         String(outcomes.filter((o) => o.early).length),
+        String(outcomes.filter((o) => o.asked).length),
         medianText(outcomes.filter((o) => o.delay !== null).map((o) => o.delay as number)),
       ],
     });
@@ -545,7 +550,15 @@ async function main(): Promise<void> {
   }
   printTable(
     `PetShop issues (${issues.length}: train + test, low traffic): a rollout starting at the issue's first row; detected = rollback decided in rows 3–5`,
-    ['detected', 'latency', 'availability', 'cdk deploy', 'early (rows 1–2)', 'median delay (intervals)'],
+    [
+      'detected',
+      'latency',
+      'availability',
+      'cdk deploy',
+      'early (rows 1–2)',
+      'asked a person first',
+      'median delay (intervals)',
+    ],
     issueLines,
   );
 
