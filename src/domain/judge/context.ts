@@ -43,11 +43,15 @@ export interface CheckReport {
   significant: boolean;
 }
 
-/** Guardrail-window intervals, widened to the whole current step when that is longer (more evidence to PASS). */
+/**
+ * PASS evidence of an absolute guardrail: the guardrail window, widened to every judged interval of the rollout so far
+ * when that holds more (the canary's own error rate and latency do not depend on its traffic share, so evidence
+ * gathered at 10 % still counts at 25 %; a later change is caught by the FAIL tests, and PASS also needs the recent
+ * window below the threshold). At low traffic this is what lets a rollout conclude within its planned time.
+ */
 export function passViews(ctx: CheckContext, windowViewsList: readonly IntervalView[]): IntervalView[] {
-  if (ctx.stepStartIndex === null) return [...windowViewsList];
-  const fromStep = ctx.views.filter((v) => v.index >= (ctx.stepStartIndex as number) && !v.warmup);
-  return fromStep.length > windowViewsList.length ? fromStep : [...windowViewsList];
+  const fromStart = ctx.views.filter((v) => !v.warmup);
+  return fromStart.length > windowViewsList.length ? fromStart : [...windowViewsList];
 }
 
 /** Common decision rule: significant and current ⇒ fail; significant but current healthy ⇒ recovering. */

@@ -98,7 +98,7 @@ export interface JudgeStep {
   trafficPercent: number;
   /** Informational: the step's minimum canary requests (the state machine enforces it). */
   minRequests: number;
-  /** Index in `history` of the first interval of this step (for the PASS evidence set). Default: window only. */
+  /** Index in `history` of the first interval of this step (informational: PASS evidence spans the rollout). */
   startIntervalIndex?: number;
   /**
    * The canary's share once this step passes (100 when the bake comes next). Moving to 100 % ends the comparison

@@ -16,6 +16,11 @@
  *
  * A step is done when its minimum duration has elapsed AND the canary served its minimum requests AND the latest
  * verdict is PASS. A FAIL verdict rolls back from every analysing state, paused included (flagger#1801).
+ *
+ * A rollout that cannot conclude asks a person at the planned time: once the step has waited `progressDeadlineSeconds`
+ * past its minimum duration and the whole rollout has run that long past its planned end (the sum of the minimum
+ * durations and the bake), it pauses with a `progress_deadline` alert that carries the numbers — time spent and
+ * planned, the step's requests against its minimum, the judge's latest verdict and reasons — never holding silently.
  */
 import type { RampStep } from '../model.js';
 import {
@@ -55,7 +60,7 @@ export function step(state: RolloutState, event: RolloutEvent, terms: RolloutTer
   switch (event.type) {
     case 'start':
       if (state.phase !== 'pending') return ignore(state, `cannot start: the rollout is ${state.phase}`);
-      return enterStep(0, terms, now, [], `started by ${event.actor ?? 'the guardian'}`);
+      return enterStep(0, terms, now, [], `started by ${event.actor ?? 'the guardian'}`, at);
 
     case 'evaluation':
       return onEvaluation(state, event, terms, now);
@@ -80,10 +85,12 @@ export function step(state: RolloutState, event: RolloutEvent, terms: RolloutTer
     case 'resume': {
       if (state.phase !== 'paused') return ignore(state, `cannot resume: the rollout is ${state.phase}`);
       const pausedMs = now.getTime() - Date.parse(state.pausedAt);
+      const shift = (iso: string) => new Date(Date.parse(iso) + Math.max(0, pausedMs)).toISOString();
       const resumed: ActiveState = {
         ...state.resume,
-        stepStartedAt: new Date(Date.parse(state.resume.stepStartedAt) + Math.max(0, pausedMs)).toISOString(),
+        stepStartedAt: shift(state.resume.stepStartedAt),
         deadlineFrom: at,
+        ...(state.resume.rolloutStartedAt ? { rolloutStartedAt: shift(state.resume.rolloutStartedAt) } : {}),
       };
       const effects: RolloutEffect[] = [
         status(resumed.phase, resumed.trafficPercent, `resumed by ${event.actor}`),
@@ -99,7 +106,7 @@ export function step(state: RolloutState, event: RolloutEvent, terms: RolloutTer
       }
       const who = `promoted by ${event.actor}`;
       if (event.full || active.phase === 'baking') return promoted(active.trafficPercent, now, event.actor, who);
-      return enterStep(active.stepIndex + 1, terms, now, [], who);
+      return enterStep(active.stepIndex + 1, terms, now, [], who, active.rolloutStartedAt);
     }
 
     case 'rollback_now':
@@ -177,6 +184,7 @@ function onEvaluation(
     evaluations: active.evaluations + 1,
     lastVerdict: event.verdict,
     activeAlerts: alerts.map((a) => a.kind),
+    lastReasons: event.reasons.slice(0, 5),
   };
   const effects: RolloutEffect[] = fresh.map(alertEffect);
   if (state.phase === 'paused') return { state: { ...state, resume: updated }, effects };
@@ -200,19 +208,32 @@ function advanceIfDone(state: ActiveState, terms: RolloutTerms, now: Date, effec
       const r = promoted(100, now, 'guardian', `baked ${Math.round(elapsed)} s at 100 % with a passing verdict`);
       return { state: r.state, effects: [...effects, ...r.effects] };
     }
-    const r = enterStep(state.stepIndex + 1, terms, now, [], 'step passed');
+    const r = enterStep(state.stepIndex + 1, terms, now, [], 'step passed', state.rolloutStartedAt);
     return { state: r.state, effects: [...effects, ...r.effects] };
   }
   const deadline = terms.progressDeadlineSeconds ?? DEFAULT_PROGRESS_DEADLINE_SECONDS;
   const waited = (now.getTime() - Math.max(Date.parse(state.deadlineFrom), Date.parse(state.stepStartedAt))) / 1000;
-  if (waited >= minSeconds + deadline) {
+  const planned = plannedSeconds(terms);
+  const sinceStart = state.rolloutStartedAt ? (now.getTime() - Date.parse(state.rolloutStartedAt)) / 1000 : null;
+  const pastPlan = sinceStart === null || sinceStart >= planned + deadline;
+  if (waited >= minSeconds + deadline && pastPlan) {
     const missing = [
       !requestsDone ? `${state.stepRequests}/${minRequests} canary requests` : null,
       state.lastVerdict !== 'PASS' ? `no passing verdict (latest ${state.lastVerdict ?? 'none'})` : null,
     ]
       .filter((x) => x !== null)
       .join(', ');
-    const reason = `progress deadline: ${Math.round(waited)} s at ${state.trafficPercent} % without enough evidence (${missing}); a person must resume, promote or roll back`;
+    const where =
+      state.phase === 'baking'
+        ? `the bake at 100 %`
+        : `step ${state.stepIndex + 1}/${canarySteps(terms).length} at ${state.trafficPercent} %`;
+    const time =
+      sinceStart === null
+        ? `${Math.round(waited)} s at ${state.trafficPercent} %`
+        : `${Math.round(sinceStart)} s into a rollout planned for ${planned} s (+${deadline} s slack), ${Math.round(waited)} s in ${where}`;
+    const judge =
+      state.lastReasons && state.lastReasons.length > 0 ? `; the judge: ${state.lastReasons.join('; ')}` : '';
+    const reason = `progress deadline: ${time}, without enough evidence to conclude (${missing})${judge}; a person must resume (keep gathering evidence), promote or roll back`;
     return {
       state: { phase: 'paused', pausedAt: now.toISOString(), by: 'guardian', reason, resume: state },
       effects: [
@@ -225,7 +246,19 @@ function advanceIfDone(state: ActiveState, terms: RolloutTerms, now: Date, effec
   return { state, effects };
 }
 
-function enterStep(index: number, terms: RolloutTerms, now: Date, effects: RolloutEffect[], why: string): StepResult {
+/** The rollout's planned time: the canary steps' minimum durations and the bake. */
+export function plannedSeconds(terms: RolloutTerms): number {
+  return canarySteps(terms).reduce((a, s) => a + s.minDurationSeconds, 0) + terms.ramp.bakeTimeSeconds;
+}
+
+function enterStep(
+  index: number,
+  terms: RolloutTerms,
+  now: Date,
+  effects: RolloutEffect[],
+  why: string,
+  rolloutStartedAt: string | undefined,
+): StepResult {
   const steps = canarySteps(terms);
   const at = now.toISOString();
   const base = {
@@ -235,6 +268,7 @@ function enterStep(index: number, terms: RolloutTerms, now: Date, effects: Rollo
     evaluations: 0,
     lastVerdict: null,
     activeAlerts: [],
+    ...(rolloutStartedAt ? { rolloutStartedAt } : {}),
   };
   let next: ProgressingState | BakingState;
   let message: string;

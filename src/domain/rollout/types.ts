@@ -35,6 +35,13 @@ interface ActiveBase {
   lastVerdict: Verdict | null;
   /** Alert kinds of the latest evaluation, so the same alert is not posted every interval. */
   activeAlerts: string[];
+  /**
+   * When the rollout started, shifted forward by any time spent paused: the planned end of the rollout counts from
+   * here. Absent in states saved before it existed (then only the step's own deadline applies).
+   */
+  rolloutStartedAt?: string;
+  /** The judge's reasons for the latest verdict: the numbers a person is asked with when the rollout cannot conclude. */
+  lastReasons?: string[];
 }
 
 export interface ProgressingState extends ActiveBase {
@@ -104,8 +111,10 @@ export type RolloutEffect =
 export interface RolloutTerms {
   ramp: RampSchedule;
   /**
-   * How long a step may wait past its minimum duration for a PASS (missing data, too little traffic, undecided
-   * evidence) before the rollout pauses for a human. Default 600 s (Flagger's progress deadline).
+   * Slack past the planned time: a step that has not concluded (missing data, too little traffic, undecided evidence)
+   * asks a person once it has waited this long past its minimum duration AND the rollout has run this long past its
+   * planned end (the ramp's minimum durations and the bake), so a slow first step may use the time the plan gives the
+   * whole rollout. Default 600 s (Flagger's progress deadline).
    */
   progressDeadlineSeconds?: number;
 }
