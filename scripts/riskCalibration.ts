@@ -52,6 +52,13 @@ export const RISK_SETTINGS = {
   l2: 1e-3,
   /** z of the one-sided lower bound of a rule's observed / expected ratio (normal approximation to Poisson). */
   lowerBoundZ: 1.96,
+  /**
+   * A rule earns points only when its lift replicates: observed > expected in at least this many held-out projects
+   * where it fired on at least `replicationMinCommits` commits. One repository's habit (vscode-go's package.json,
+   * Gerrit's settings screen) is not a rule about paths.
+   */
+  replicationProjects: 2,
+  replicationMinCommits: 20,
   /** Points per unit of log-odds: 20 points per doubling, so 30 / 50 / 70 sit at odds 1:4, 1:2, 1:1. */
   pointsPerLogOdds: 40 / Math.log(4),
   effortShare: 0.2,
@@ -245,6 +252,9 @@ export interface RuleStat {
   expected: number;
   ratio: number;
   lowerBound: number;
+  /** Held-out projects where the rule fired on enough commits, and those among them with observed > expected. */
+  projects: number;
+  projectsWithLift: number;
   coefficient: number;
 }
 
@@ -278,7 +288,9 @@ function ruleFactors(projects: readonly PathProject[]): Map<string, string> {
 export function measureRules(training: readonly PathProject[], cache: RiskFitCache): RuleStat[] {
   if (training.length < 2) throw new CalibrationError('selection_projects', 'rule lifts need at least two projects');
   const stats = new Map<string, { commits: number; observed: number; expected: number }>();
+  const perProject = new Map<string, { projects: number; withLift: number }>();
   for (const heldOut of training) {
+    const here = new Map<string, { commits: number; observed: number; expected: number }>();
     const fit = cache.fit(training.filter((p) => p !== heldOut));
     const predicted = predict(fit, columnsOf(heldOut.commits));
     const shift = baseRateShift(
@@ -288,13 +300,22 @@ export function measureRules(training: readonly PathProject[], cache: RiskFitCac
     heldOut.commits.forEach((c, i) => {
       const p = 1 / (1 + Math.exp(-((predicted[i] ?? 0) + shift)));
       for (const rule of c.rules) {
-        const s = stats.get(rule) ?? { commits: 0, observed: 0, expected: 0 };
-        s.commits++;
-        s.observed += c.bug;
-        s.expected += p;
-        stats.set(rule, s);
+        for (const table of [stats, here]) {
+          const s = table.get(rule) ?? { commits: 0, observed: 0, expected: 0 };
+          s.commits++;
+          s.observed += c.bug;
+          s.expected += p;
+          table.set(rule, s);
+        }
       }
     });
+    for (const [rule, s] of here) {
+      if (s.commits < RISK_SETTINGS.replicationMinCommits) continue;
+      const r = perProject.get(rule) ?? { projects: 0, withLift: 0 };
+      r.projects++;
+      if (s.observed > s.expected) r.withLift++;
+      perProject.set(rule, r);
+    }
   }
   const factors = ruleFactors(training);
   return [...stats.entries()]
@@ -303,6 +324,8 @@ export function measureRules(training: readonly PathProject[], cache: RiskFitCac
       const lowerBound =
         s.expected > 0 ? Math.max(0, (s.observed - RISK_SETTINGS.lowerBoundZ * Math.sqrt(s.observed)) / s.expected) : 0;
       const bound = sig(lowerBound, 4);
+      const replication = perProject.get(id) ?? { projects: 0, withLift: 0 };
+      const replicated = replication.withLift >= RISK_SETTINGS.replicationProjects;
       return {
         id,
         factor: factors.get(id) ?? '',
@@ -311,7 +334,9 @@ export function measureRules(training: readonly PathProject[], cache: RiskFitCac
         expected: sig(s.expected, 6),
         ratio: sig(ratio, 4),
         lowerBound: bound,
-        coefficient: sig(Math.log(Math.max(1, bound)), 6),
+        projects: replication.projects,
+        projectsWithLift: replication.withLift,
+        coefficient: replicated ? sig(Math.log(Math.max(1, bound)), 6) : 0,
       };
     })
     .sort((a, b) => b.coefficient - a.coefficient || b.commits - a.commits || a.id.localeCompare(b.id));
@@ -637,17 +662,23 @@ export function renderLevelRates(rows: readonly RiskProjectEvaluation[]): string
 
 export function renderRuleTable(rules: readonly RuleStat[], minCommits = 30): string {
   const lines = [
-    '| rule | factor | commits | observed | expected | observed / expected | lower 95 % bound | points |',
-    '|---|---|---|---|---|---|---|---|',
+    `| rule | factor | commits | observed | expected | observed / expected | lower 95 % bound | projects with lift (of those with ≥ ${RISK_SETTINGS.replicationMinCommits} commits) | points |`,
+    '|---|---|---|---|---|---|---|---|---|',
   ];
   const shown = rules.filter((r) => r.commits >= minCommits || r.coefficient > 0);
   for (const r of shown) {
     lines.push(
-      `| \`${r.id}\` | ${r.factor} | ${formatCount(r.commits)} | ${formatCount(r.observed)} | ${r.expected.toFixed(1)} | ${r.ratio.toFixed(2)} | ${r.lowerBound.toFixed(2)} | ${r.coefficient > 0 ? (RISK_SETTINGS.pointsPerLogOdds * r.coefficient).toFixed(1) : '0 (dropped)'} |`,
+      `| \`${r.id}\` | ${r.factor} | ${formatCount(r.commits)} | ${formatCount(r.observed)} | ${r.expected.toFixed(1)} | ${r.ratio.toFixed(2)} | ${r.lowerBound.toFixed(2)} | ${r.projectsWithLift} of ${r.projects} | ${pointsCell(r)} |`,
     );
   }
   const hidden = rules.length - shown.length;
-  return `${lines.join('\n')}${hidden > 0 ? `\n\n${hidden} more rules fired on fewer than ${minCommits} commits each, none with a lower bound above 1.` : ''}`;
+  return `${lines.join('\n')}${hidden > 0 ? `\n\n${hidden} more rules fired on fewer than ${minCommits} commits each, none with points.` : ''}`;
+}
+
+function pointsCell(r: RuleStat): string {
+  if (r.coefficient > 0) return (RISK_SETTINGS.pointsPerLogOdds * r.coefficient).toFixed(1);
+  if (r.lowerBound > 1) return '0 (lift in one project only)';
+  return '0 (dropped)';
 }
 
 export function renderFeatureTable(params: RiskModelParams): string {
@@ -783,7 +814,9 @@ ${params.points.pointsPerLogOdds} × its coefficient; a factor takes its stronge
 For each path rule and path word, over the commits it fires on (files that ship only): observed bug-inducing commits
 against the number expected from their size, with the size part fitted without the commit's project and shifted to
 that project's base rate (so a rule is compared with commits of the same project and size, not with a project that
-simply has more bugs). Weight: ${params.fit.ruleWeights}. Rules near 1 or below are dropped (0 points).
+simply has more bugs). Weight: ${params.fit.ruleWeights}. Rules near 1 or below are dropped (0 points), and so are
+rules whose lift comes from one repository's habits (on this data: vscode-go's \`package.json\`, Gerrit's settings
+screen, Go's build Dockerfiles), which would not carry to a project this calibration has never seen.
 ${weighted.length} rule(s) carry points: ${weighted.map((r) => `\`${r.id}\``).join(', ') || 'none'}.
 
 ${renderRuleTable(rules)}

@@ -8,7 +8,8 @@
  *   score         = min(100, size points + Σ factor points), each term rounded to 0.1
  *
  * A path rule's weight w_r is ln of the lower 95 % bound of its observed / expected ratio of bug-inducing commits,
- * measured on projects the size part was not fitted on (0 when that bound is ≤ 1). So a factor adds points only in
+ * measured on projects the size part was not fitted on (0 when that bound is ≤ 1, or when the lift does not replicate
+ * in at least two projects). So a factor adds points only in
  * proportion to the lift it showed out of sample; a factor raised only by words in a diff, a description, a tag or a
  * commit message (never measured) adds nothing and stays on the card as evidence.
  *
@@ -91,7 +92,10 @@ const pathRuleSchema = z
     expected: nonNegative,
     ratio: nonNegative,
     lowerBound: nonNegative,
-    /** ln(max(1, lowerBound)): added to the log-odds when the rule fires. */
+    /** Held-out projects where it fired on enough commits, and those with observed > expected (replication). */
+    projects: z.number().int().min(0),
+    projectsWithLift: z.number().int().min(0),
+    /** ln(max(1, lowerBound)) when the lift replicates, else 0: added to the log-odds when the rule fires. */
     coefficient: nonNegative,
   })
   .strict();

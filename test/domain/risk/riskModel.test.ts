@@ -28,13 +28,15 @@ const wire = (changes: Record<string, unknown>[], extra: Record<string, unknown>
   });
 
 describe('the committed model (risk-model.v2.json)', () => {
-  it('has non-negative weights, and each rule weight is ln of its lower bound when that bound is above 1', () => {
+  it('has non-negative weights; a rule weighs ln of its lower bound only when its lift replicates', () => {
     for (const f of params.features) expect(f.coefficient).toBeGreaterThanOrEqual(0);
     expect(params.features.map((f) => f.name)).toEqual([...RISK_MODEL_FEATURES]);
     for (const r of params.pathRules) {
       expect(r.coefficient).toBeGreaterThanOrEqual(0);
-      expect(r.coefficient).toBeCloseTo(Math.log(Math.max(1, r.lowerBound)), 4);
+      const replicated = r.projectsWithLift >= 2;
+      expect(r.coefficient).toBeCloseTo(replicated ? Math.log(Math.max(1, r.lowerBound)) : 0, 4);
       expect(r.lowerBound).toBeLessThanOrEqual(r.ratio);
+      expect(r.projectsWithLift).toBeLessThanOrEqual(r.projects);
     }
     // Words of everyday code names carry no points (the examples): their lift is not above 1.
     for (const id of ['word:api', 'word:db', 'word:container', 'word:cache', 'word:volume', 'word:s3']) {
@@ -79,15 +81,36 @@ describe('the score is the model', () => {
     expect(said.score).toBe(plain.score);
   });
 
-  it('adds the measured points of a path rule with lift', () => {
-    const rule = params.pathRules.find((r) => r.coefficient > 0 && r.id.startsWith('path:'));
-    expect(rule).toBeDefined();
-    const manifest = assessRisk(wire([{ file_path: 'package.json', change_type: 'modify', lines_changed: 5 }]));
-    const plain = assessRisk(wire([{ file_path: 'src/x.ts', change_type: 'modify', lines_changed: 5 }]));
-    const dep = manifest.findings.find((f) => f.factor === 'dependency_update');
-    const weight = params.pathRules.find((r) => r.id === 'path:package manifest')?.coefficient ?? 0;
-    expect(dep?.points).toBeCloseTo(Math.round(params.points.pointsPerLogOdds * weight * 10) / 10, 6);
-    expect(manifest.score).toBeGreaterThanOrEqual(plain.score);
+  it('adds k × the weight of the strongest measured rule that raised a factor, and nothing else', () => {
+    // A model where the package-manifest rule had replicated lift (ratio 1.5, lower bound 1.3).
+    const withLift = structuredClone(params);
+    withLift.pathRules = [
+      {
+        id: 'path:package manifest',
+        factor: 'dependency_update',
+        commits: 500,
+        observed: 150,
+        expected: 100,
+        ratio: 1.5,
+        lowerBound: 1.3,
+        projects: 3,
+        projectsWithLift: 3,
+        coefficient: Math.log(1.3),
+      },
+    ];
+    const model = createRiskModel(withLift);
+    const manifest = wire([{ file_path: 'package.json', change_type: 'modify', lines_changed: 5 }]);
+    const plain = wire([{ file_path: 'src/x.ts', change_type: 'modify', lines_changed: 5 }]);
+    const b = assessRiskDetailed(manifest, { model });
+    const dep = b.assessment.findings.find((f) => f.factor === 'dependency_update');
+    expect(dep?.points).toBeCloseTo(Math.round(params.points.pointsPerLogOdds * Math.log(1.3) * 10) / 10, 6);
+    expect(dep?.summary).toContain('package manifest: 1.5× the bug-inducing rate expected for its size');
+    expect(b.model.factors.find((f) => f.factor === 'dependency_update')?.rule?.id).toBe('path:package manifest');
+    // Same size, no rule: the difference is exactly the rule's points.
+    const without = assessRisk(plain, { model });
+    expect(b.assessment.score - without.score).toBeCloseTo(dep?.points ?? Number.NaN, 6);
+    // The committed model, where the rule did not replicate, gives it nothing.
+    expect(assessRisk(manifest).findings.find((f) => f.factor === 'dependency_update')?.points).toBe(0);
   });
 
   it('does not depend on the environment: production chooses the policy row, not the ranking', () => {
