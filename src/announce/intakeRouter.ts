@@ -2,7 +2,7 @@
  * CI intake (issue 8): `POST /api/deployments` takes a deployment request in the JSON wire format, signed like a
  * GitHub webhook (`X-Hub-Signature-256: sha256=<HMAC-SHA256 of the raw body with the intake secret>`), and announces
  * it: the card appears in the service's channel. `GET /api/contracts/:id` lets the pipeline poll the decision with a
- * bearer token.
+ * bearer token; `?include=contract` adds the whole contract.
  *
  * Order of checks: rate limit (429) → body size (413) → media type (415) → signature (401) → JSON and request
  * validation (400) → de-duplication (200 with the existing contract) → announcement (202). Nothing is recorded for
@@ -148,7 +148,9 @@ export function createIntakeRouter(options: IntakeRouterOptions): Router {
       res.status(404).json({ error: 'not_found', message: `no contract ${id}` });
       return;
     }
-    res.json(contractView(status));
+    // `?include=contract` adds the whole contract (what `chaos export argo --contract-id` exports).
+    const withContract = req.query.include === 'contract';
+    res.json({ ...contractView(status), ...(withContract && status.contract ? { contract: status.contract } : {}) });
   });
 
   router.use(bodyErrorHandler(limit));

@@ -2,7 +2,7 @@
  * Ports of the announced-deployment adapters (CI intake, GitHub deployment protection rules). The composition root
  * implements them over the chat service and the store; the routers in this folder only call them.
  */
-import type { DeploymentRequest, RiskLevel } from '../domain/model.js';
+import type { Contract, DeploymentRequest, RiskLevel } from '../domain/model.js';
 
 /** Where GitHub wants the approve / reject answer of a deployment protection rule. */
 export interface ProtectionCallback {
@@ -53,6 +53,8 @@ export interface ContractStatus {
   /** Rejection reason or approval note. */
   reason?: string;
   url?: string;
+  /** The whole contract (its latest revision), for `GET /api/contracts/:id?include=contract`. */
+  contract?: Contract;
 }
 
 /**

@@ -132,6 +132,7 @@ export function createChatAnnouncer(options: AnnouncerOptions): DeploymentAnnoun
         decidedBy: rejection ? [rejection.actorName] : approvals.map((a) => a.actorName),
         ...(rejection?.reason ? { reason: rejection.reason } : {}),
         ...(url ? { url } : {}),
+        contract,
       };
     },
   };

@@ -1,8 +1,14 @@
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import express from 'express';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
+import { createIntakeRouter } from '../../src/announce/intakeRouter.js';
+import type { DeploymentAnnouncer } from '../../src/announce/port.js';
+import { computeContentHash } from '../../src/domain/contract.js';
 import type { Contract } from '../../src/domain/model.js';
 import { run, SEED, seedObject } from './cliHarness.js';
 
@@ -57,7 +63,9 @@ describe('chaos export argo', () => {
       'chaos-judge',
     ]);
     const judge = template?.spec.metrics.find((m: { name: string }) => m.name === 'chaos-judge');
-    expect(judge.provider.web.url).toBe(`https://chaos.example.com/api/argo/verdict/${contract.id}`);
+    expect(judge.provider.web.url).toBe(
+      `https://chaos.example.com/api/argo/verdict/${contract.id}?namespace={{args.namespace}}&rollout={{args.rollout-name}}`,
+    );
     const errorRate = template?.spec.metrics.find((m: { name: string }) => m.name === 'error-rate');
     expect(errorRate.provider.prometheus.address).toBe('http://prometheus.monitoring:9090');
     expect(errorRate.provider.prometheus.query).toContain('http_requests_total'); // not folded across lines
@@ -153,9 +161,16 @@ describe('chaos export argo', () => {
       [['export', 'argo', 'missing.json', ...PROM], 'error: cannot read missing.json: no such file'],
       [
         ['export', 'argo', 'ctr-deploy-42', ...PROM],
-        /^error: cannot read ctr-deploy-42: no such file \(reading a contract by id needs the contract store/,
+        /^error: cannot read ctr-deploy-42: no such file \(to export a stored contract by id use --contract-id/,
       ],
-      [['export', 'argo'], /^error: missing required argument 'input'/],
+      [['export', 'argo', ...PROM], /^error: an input \(contract or deployment request JSON\) or --contract-id/],
+      [['export', 'argo', contractPath, '--contract-id', 'ctr-1', ...PROM], /^error: give either an input file or/],
+      [['export', 'argo', '--contract-id', 'ctr-1', ...PROM], /^error: --contract-id needs --server URL/],
+      [
+        ['export', 'argo', '--contract-id', 'ctr-1', '--server', 'http://127.0.0.1:9', ...PROM],
+        /^error: --contract-id needs CHAOS_API_TOKEN/,
+      ],
+      [['export', 'argo', contractPath, ...PROM, '--token-secret', 'nokey'], /^error: --token-secret must be/],
       [['export', 'flagger', contractPath], /^error: unknown command 'flagger'/],
     ];
     for (const [args, expected] of cases) {
@@ -175,5 +190,77 @@ describe('chaos export argo', () => {
     const [template] = documents(r.stdout);
     const errorRate = template?.spec.metrics.find((m: { name: string }) => m.name === 'error-rate');
     expect(errorRate.successCondition).toContain('result[0] < 0.0015');
+  });
+});
+
+describe('chaos export argo --contract-id --server', () => {
+  const TOKEN = 'intake-secret-for-export-0123456789';
+  let server: Server;
+  let base: string;
+  let stored: Contract;
+
+  beforeAll(async () => {
+    const assessed = await run(['assess', SEED, '--json']);
+    // The server's id carries a suffix the CLI cannot guess (src/chat/service.ts); the export must use it.
+    const draft = JSON.parse(assessed.stdout) as Contract;
+    stored = { ...draft, id: `${draft.id}-k3x9` };
+    stored = { ...stored, contentHash: computeContentHash(stored) };
+    const announcer: DeploymentAnnouncer = {
+      announce: async () => {
+        throw new Error('not used');
+      },
+      status: async (id) =>
+        id === stored.id
+          ? { contractId: stored.id, revision: stored.revision, state: 'approved', contract: stored }
+          : undefined,
+    };
+    const app = express();
+    app.use(createIntakeRouter({ secret: TOKEN, announcer, rateLimit: false, statusRateLimit: false }));
+    server = app.listen(0, '127.0.0.1');
+    await new Promise((resolve) => server.once('listening', resolve));
+    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+  afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
+
+  it('reads the stored contract through the authenticated API and points the judge at that server', async () => {
+    const r = await run(['export', 'argo', '--contract-id', stored.id, '--server', `${base}/`, ...PROM], {
+      env: { CHAOS_API_TOKEN: TOKEN },
+    });
+    expect(r).toMatchObject({ code: 0, stderr: '' });
+    const [template] = documents(r.stdout);
+    expect(template?.metadata.annotations['chaos-negotiator/contract-id']).toBe(stored.id);
+    const judge = template?.spec.metrics.find((m: { name: string }) => m.name === 'chaos-judge');
+    expect(judge.provider.web.url).toBe(
+      `${base}/api/argo/verdict/${stored.id}?namespace={{args.namespace}}&rollout={{args.rollout-name}}`,
+    );
+    expect(judge.provider.web.headers).toEqual([{ key: 'Authorization', value: 'Bearer {{args.chaos-token}}' }]);
+  });
+
+  it('names the Secret holding the token when asked', async () => {
+    const r = await run(
+      ['export', 'argo', '--contract-id', stored.id, '--server', base, ...PROM, '--token-secret', 'bot-engine:token'],
+      { env: { CHAOS_API_TOKEN: TOKEN } },
+    );
+    const [template] = documents(r.stdout);
+    expect(template?.spec.args).toContainEqual({
+      name: 'chaos-token',
+      valueFrom: { secretKeyRef: { name: 'bot-engine', key: 'token' } },
+    });
+  });
+
+  it('says what went wrong: a wrong token, an unknown id, an unreachable server', async () => {
+    const wrong = await run(['export', 'argo', '--contract-id', stored.id, '--server', base, ...PROM], {
+      env: { CHAOS_API_TOKEN: 'nope' },
+    });
+    expect(wrong.code).toBe(2);
+    expect(wrong.stderr).toBe(`error: ${base} refused CHAOS_API_TOKEN (401)\n`);
+    const unknown = await run(['export', 'argo', '--contract-id', 'ctr-nope', '--server', base, ...PROM], {
+      env: { CHAOS_API_TOKEN: TOKEN },
+    });
+    expect(unknown.stderr).toBe(`error: ${base} has no contract ctr-nope\n`);
+    const down = await run(['export', 'argo', '--contract-id', 'ctr-x', '--server', 'http://127.0.0.1:9', ...PROM], {
+      env: { CHAOS_API_TOKEN: TOKEN },
+    });
+    expect(down.stderr).toMatch(/^error: cannot reach http:\/\/127\.0\.0\.1:9/);
   });
 });

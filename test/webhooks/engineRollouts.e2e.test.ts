@@ -9,15 +9,19 @@
  * weight increase, confirm-traffic-increase; confirm-promotion at max weight; post-rollout and events at the end),
  * with the payload CallWebhook / CallEventWebhook build (pkg/controller/webhook.go: the hook's metadata, which
  * carries the token, merged into Flagger's); and Argo's AnalysisRun measurements (the `web` metric of the exported
- * AnalysisTemplate: GET with the bearer header) followed by the notification Argo's notification controller sends.
+ * AnalysisTemplate that `chaos export argo --contract-id --server` reads from this bot: its URL and headers with the
+ * arguments substituted, the token as the Secret would give it) followed by the notification Argo's notification
+ * controller sends.
  */
 import { createHmac } from 'node:crypto';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseAllDocuments } from 'yaml';
 import type { AuditEntry } from '../../src/chat/store.js';
 import { openPersistentStore, type PersistentStore } from '../../src/persistence/index.js';
+import { run as runCli } from '../cli/cliHarness.js';
 import { actionActivity, cardOf, type FakeConnector, sendToBot, startFakeConnector } from '../harness/fakeConnector.js';
 import {
   type FakePrometheus,
@@ -174,11 +178,36 @@ async function flagger(name: string, hook: string, phase: string, weight: number
   return response.status;
 }
 
-async function argoMeasurement(contractId: string, namespace: string, rollout: string) {
-  const response = await fetch(
-    `${bot.url}/api/argo/verdict/${encodeURIComponent(contractId)}?namespace=${namespace}&rollout=${rollout}`,
-    { headers: { authorization: `Bearer ${ENGINE_TOKEN}` } },
+interface WebMetric {
+  url: string;
+  headers: { key: string; value: string }[];
+}
+
+/** The judge's web metric of the AnalysisTemplate `chaos export argo --contract-id --server` writes. */
+async function exportedJudgeMetric(contractId: string): Promise<WebMetric & { args: Record<string, unknown>[] }> {
+  const exported = await runCli(
+    ['export', 'argo', '--contract-id', contractId, '--server', bot.url, '--prometheus', prometheus.url],
+    { env: { CHAOS_API_TOKEN: SECRET } },
   );
+  expect(exported).toMatchObject({ code: 0, stderr: '' });
+  // biome-ignore lint/suspicious/noExplicitAny: the YAML document is read back untyped
+  const template = parseAllDocuments(exported.stdout)[0]?.toJS() as any;
+  const judge = template.spec.metrics.find((m: { name: string }) => m.name === 'chaos-judge');
+  return { ...judge.provider.web, args: template.spec.args };
+}
+
+/** What Argo's AnalysisRun controller does with the web metric: substitute the args, GET with the headers. */
+function resolveArgs(text: string, args: Record<string, string>) {
+  return text.replace(/\{\{args\.([\w-]+)\}\}/g, (_, name: string) => {
+    const value = args[name];
+    if (value === undefined) throw new Error(`argument ${name} is not declared`);
+    return value;
+  });
+}
+
+async function argoMeasurement(metric: WebMetric, args: Record<string, string>, rollout: string) {
+  const headers = Object.fromEntries(metric.headers.map((h) => [h.key, resolveArgs(h.value, args)]));
+  const response = await fetch(resolveArgs(metric.url, args), { headers });
   statuses.push({ call: `argo ${rollout} verdict`, status: response.status });
   expect(response.status).toBe(200);
   return ((await response.json()) as { verdict: string }).verdict;
@@ -319,19 +348,24 @@ describe('Flagger drives the canary, the bot judges it', () => {
 describe('Argo Rollouts drives the canary, the bot judges it', () => {
   /** Argo measures the web metric every interval; HOLD is Inconclusive, only FAIL fails the AnalysisRun. */
   async function runAnalysisRun(contractId: string, rollout: string, setWeight: (w: number) => void, max: number) {
+    const metric = await exportedJudgeMetric(contractId);
+    // The Secret behind the chaos-token argument holds the bot's engine token.
+    const args: Record<string, string> = { 'chaos-token': ENGINE_TOKEN };
+    for (const arg of metric.args) if (typeof arg.value === 'string') args[arg.name as string] = arg.value;
+    const measure = () => argoMeasurement(metric, args, rollout);
     const verdicts: string[] = [];
     setWeight(5);
     for (let i = 0; i < max; i++) {
       now += INTERVAL_MS;
-      const verdict = await argoMeasurement(contractId, 'shop', rollout);
+      const verdict = await measure();
       verdicts.push(verdict);
-      if (verdict === 'FAIL') return { outcome: 'failed' as const, verdicts };
+      if (verdict === 'FAIL') return { outcome: 'failed' as const, verdicts, measure };
       // The Rollout's steps advance on their pauses; the analysis keeps measuring in the background.
       if (i === 3) setWeight(25);
       if (i === 6) setWeight(50);
-      if (verdict === 'PASS' && i >= 8) return { outcome: 'successful' as const, verdicts };
+      if (verdict === 'PASS' && i >= 8) return { outcome: 'successful' as const, verdicts, measure };
     }
-    return { outcome: 'running' as const, verdicts };
+    return { outcome: 'running' as const, verdicts, measure };
   }
 
   it('promotes a healthy Rollout', async () => {
@@ -366,7 +400,7 @@ describe('Argo Rollouts drives the canary, the bot judges it', () => {
     expect(run.outcome).toBe('failed');
     // Argo measures again before it notices the failed run: still FAIL.
     now += INTERVAL_MS;
-    expect(await argoMeasurement(contractId, 'shop', 'search')).toBe('FAIL');
+    expect(await run.measure()).toBe('FAIL');
     await argoNotification('shop', 'search', 'on-rollout-aborted', 'Rollout aborted: metric chaos-judge failed');
     expect(await contractState(contractId)).toBe('rolled_back');
     const texts = threadTexts(thread);

@@ -1,12 +1,16 @@
 /**
+ * `chaos export argo --contract-id ID --server URL [--prometheus URL] [--rollout-name NAME] [--token-secret NAME:KEY]
+ *                    [-o FILE]`
  * `chaos export argo <contract.json | request.json | -> [--prometheus URL] [--verdict-url URL] [--rollout-name NAME]
  *                    [--policy FILE] [-o FILE]`
  *
  * Writes the contract's Argo Rollouts AnalysisTemplate and Rollout strategy patch as multi-document YAML.
- * The input is either a contract as printed by `chaos assess --json` (checked: the fields the export reads must be
- * well-formed and the content hash must match the content, so a hand-edited contract is refused), or a deployment
- * request in the prior system's JSON, which is assessed first (with --policy when given).
- * Reading a contract from the store by id is not available: this build has no contract store (src/store).
+ * With `--contract-id`, the stored contract is read from the bot (`GET /api/contracts/:id?include=contract` with
+ * `Authorization: Bearer $CHAOS_API_TOKEN`, the intake secret or a read token), and the judge's web metric points at
+ * that server with the real contract id. Otherwise the input is a contract as printed by `chaos assess --json` or a
+ * deployment request in the prior system's JSON, assessed first (with --policy when given). A contract is checked
+ * either way: the fields the export reads must be well-formed and the content hash must match the content, so a
+ * hand-edited contract is refused.
  */
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
@@ -24,6 +28,9 @@ import { loadPolicy, readFailure, readInput } from './assess.js';
 interface ExportArgoOptions {
   prometheus?: string;
   verdictUrl?: string;
+  contractId?: string;
+  server?: string;
+  tokenSecret?: string;
   rolloutName?: string;
   policy?: string;
   output?: string;
@@ -34,27 +41,46 @@ export function registerExportCommand(program: Command, deps: CliDeps): void {
   exportCommand
     .command('argo')
     .description('write the Argo Rollouts AnalysisTemplate and Rollout patch (YAML) for a contract')
-    .argument('<input>', 'contract JSON (chaos assess --json), or a deployment request JSON to assess; "-" = stdin')
+    .argument('[input]', 'contract JSON (chaos assess --json), or a deployment request JSON to assess; "-" = stdin')
+    .option('--contract-id <id>', "export the bot's stored contract (needs --server and $CHAOS_API_TOKEN)")
+    .option('--server <url>', "the bot's base URL, to read the contract from and to serve the judge's verdict")
     .option('--prometheus <url>', 'Prometheus address for the guardrail metrics (default: $PROMETHEUS_URL)')
-    .option('--verdict-url <url>', "this bot's base URL, to add the judge as an Argo web metric")
+    .option('--verdict-url <url>', "this bot's base URL, to add the judge as an Argo web metric (default: --server)")
     .option('--rollout-name <name>', "Rollout resource name (default: the deployment target's resource name)")
+    .option(
+      '--token-secret <name:key>',
+      'Secret and key holding the engine token for the web metric (default: chaos-negotiator:engine-token)',
+    )
     .option('--policy <file>', 'policy for assessing a deployment request (default policy otherwise)')
     .option('-o, --output <file>', 'write the YAML to a file instead of standard output')
-    .action(async (input: string, options: ExportArgoOptions) => {
+    .action(async (input: string | undefined, options: ExportArgoOptions) => {
       const prometheus = options.prometheus ?? deps.env.PROMETHEUS_URL;
       if (!prometheus) throw new CliInputError('--prometheus URL is required (or set PROMETHEUS_URL)');
       const prometheusAddress = httpUrl(prometheus, '--prometheus');
-      const verdictBaseUrl =
-        options.verdictUrl === undefined ? undefined : httpUrl(options.verdictUrl, '--verdict-url');
+      const server = options.server === undefined ? undefined : httpUrl(options.server, '--server');
+      const verdictBaseUrl = options.verdictUrl === undefined ? server : httpUrl(options.verdictUrl, '--verdict-url');
       if (options.rolloutName !== undefined && !/^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/.test(options.rolloutName)) {
         throw new CliInputError(
           `--rollout-name must be a Kubernetes resource name (lowercase letters, digits, "-" or ".") (got ${JSON.stringify(options.rolloutName)})`,
         );
       }
-      const contract = await loadContract(input, options, deps);
+      const tokenSecret = options.tokenSecret === undefined ? undefined : parseSecretRef(options.tokenSecret);
+      if (options.contractId !== undefined && input !== undefined) {
+        throw new CliInputError('give either an input file or --contract-id, not both');
+      }
+      if (options.contractId === undefined && input === undefined) {
+        throw new CliInputError(
+          'an input (contract or deployment request JSON) or --contract-id ID --server URL is required',
+        );
+      }
+      const contract =
+        options.contractId !== undefined
+          ? await fetchStoredContract(options.contractId, server, deps)
+          : await loadContract(input as string, options, deps);
       const yaml = renderArgoYaml(contract, {
         prometheusAddress,
         ...(verdictBaseUrl !== undefined ? { verdictBaseUrl } : {}),
+        ...(tokenSecret ? { tokenSecret } : {}),
         ...(options.rolloutName !== undefined ? { rolloutName: options.rolloutName } : {}),
       });
       if (options.output === undefined) {
@@ -177,11 +203,51 @@ async function readContractFile(input: string, deps: CliDeps): Promise<string> {
   } catch (error) {
     if (error instanceof CliInputError && /no such file/.test(error.message) && /^ctr-[^/\\]+$/.test(input)) {
       throw new CliInputError(
-        `cannot read ${input}: no such file (reading a contract by id needs the contract store, which this build does not have; pass the JSON from chaos assess --json)`,
+        `cannot read ${input}: no such file (to export a stored contract by id use --contract-id ${input} --server URL)`,
       );
     }
     throw error;
   }
+}
+
+/** The stored contract from the bot's contract API, checked like a file. */
+async function fetchStoredContract(contractId: string, server: string | undefined, deps: CliDeps): Promise<Contract> {
+  if (!/^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/.test(contractId)) {
+    throw new CliInputError(`--contract-id is not a contract id (got ${JSON.stringify(contractId)})`);
+  }
+  if (!server) throw new CliInputError('--contract-id needs --server URL (the bot that stores the contract)');
+  const token = deps.env.CHAOS_API_TOKEN;
+  if (!token) {
+    throw new CliInputError('--contract-id needs CHAOS_API_TOKEN (the intake secret or a read token of the bot)');
+  }
+  const url = `${server}/api/contracts/${encodeURIComponent(contractId)}?include=contract`;
+  let response: Response;
+  try {
+    response = await fetch(url, {
+      headers: { authorization: `Bearer ${token}`, accept: 'application/json' },
+      signal: AbortSignal.timeout(15_000),
+    });
+  } catch (error) {
+    throw new CliInputError(`cannot reach ${server}: ${error instanceof Error ? error.message : String(error)}`);
+  }
+  if (response.status === 401 || response.status === 403) {
+    throw new CliInputError(`${server} refused CHAOS_API_TOKEN (${response.status})`);
+  }
+  if (response.status === 404) throw new CliInputError(`${server} has no contract ${contractId}`);
+  if (!response.ok) throw new CliInputError(`${server} answered ${response.status} for contract ${contractId}`);
+  const body = (await response.json().catch(() => null)) as { contract?: unknown } | null;
+  if (!body || typeof body.contract !== 'object' || body.contract === null) {
+    throw new CliInputError(`${server} did not return the contract (an older server without ?include=contract?)`);
+  }
+  return checkContract(body.contract, `${server} contract ${contractId}`);
+}
+
+function parseSecretRef(value: string): { name: string; key: string } {
+  const match = /^([a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?):([-._a-zA-Z0-9]{1,253})$/.exec(value);
+  if (!match) {
+    throw new CliInputError(`--token-secret must be SECRET-NAME:KEY (got ${JSON.stringify(value)})`);
+  }
+  return { name: match[1] as string, key: match[3] as string };
 }
 
 function httpUrl(value: string, option: string): string {

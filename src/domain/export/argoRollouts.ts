@@ -2,6 +2,14 @@
  * Exports a contract to Argo Rollouts: an AnalysisTemplate (each guardrail as a Prometheus metric with success and
  * failure conditions and the contract's failure limits, plus the Chaos Negotiator judge as a `web` metric) and the
  * canary steps of the ramp as a Rollout strategy patch. Pure: returns plain objects for a YAML writer.
+ *
+ * The judge metric follows Argo's web provider (metricproviders/webmetric/webmetric.go): a GET of `url` with the
+ * `headers` listed, the value at `jsonPath` evaluated by the conditions (utils/evaluate/evaluate.go). Its bearer token
+ * comes from a Kubernetes Secret through an argument (`valueFrom.secretKeyRef`), so it never sits in the template.
+ * With both conditions, PASS is Successful, FAIL is Failed and HOLD meets neither: Inconclusive. Argo fails the
+ * metric on the first FAIL (failureLimit 0: the judge already applied the contract's limits) and pauses the Rollout
+ * once HOLDs exceed `inconclusiveLimit` (the intervals the judge may need before its first verdict: cold start and
+ * the guardrails' minimum evidence), so a person looks at the thread and resumes or aborts.
  */
 import type { Contract, Guardrail } from '../model.js';
 
@@ -11,7 +19,12 @@ export interface ArgoExportOptions {
   verdictBaseUrl?: string;
   /** Rollout resource name; defaults to the deployment target's resource name. */
   rolloutName?: string;
+  /** The Secret holding the bot's engine token (CHAOS_ENGINE_WEBHOOK_TOKEN); default chaos-negotiator / engine-token. */
+  tokenSecret?: { name: string; key: string };
 }
+
+export const DEFAULT_TOKEN_SECRET = { name: 'chaos-negotiator', key: 'engine-token' };
+const COLD_START_SECONDS = 60;
 
 export interface ArgoExport {
   analysisTemplate: Record<string, unknown>;
@@ -70,13 +83,15 @@ export function exportToArgoRollouts(contract: Contract, options: ArgoExportOpti
         {
           name: 'chaos-judge',
           interval,
-          // The judge already applies the contract's consecutive and cumulative limits: its FAIL is final.
           failureLimit: 0,
+          inconclusiveLimit: judgeWarmupIntervals(contract),
           consecutiveErrorLimit: 4,
+          successCondition: 'result == "PASS"',
           failureCondition: 'result == "FAIL"',
           provider: {
             web: {
-              url: `${options.verdictBaseUrl.replace(/\/$/, '')}/api/argo/verdict/${encodeURIComponent(contract.id)}`,
+              url: `${options.verdictBaseUrl.replace(/\/$/, '')}/api/argo/verdict/${encodeURIComponent(contract.id)}?namespace={{args.namespace}}&rollout={{args.rollout-name}}`,
+              headers: [{ key: 'Authorization', value: 'Bearer {{args.chaos-token}}' }],
               jsonPath: '{$.verdict}',
               timeoutSeconds: 10,
             },
@@ -84,6 +99,7 @@ export function exportToArgoRollouts(contract: Contract, options: ArgoExportOpti
         },
       ]
     : [];
+  const tokenSecret = options.tokenSecret ?? DEFAULT_TOKEN_SECRET;
 
   const analysisTemplate = {
     apiVersion: 'argoproj.io/v1alpha1',
@@ -102,6 +118,12 @@ export function exportToArgoRollouts(contract: Contract, options: ArgoExportOpti
         { name: 'service-name', value: deployment.serviceName },
         { name: 'namespace', value: deployment.target.namespace },
         { name: 'canary-version', value: deployment.version },
+        ...(options.verdictBaseUrl
+          ? [
+              { name: 'rollout-name', value: rolloutName },
+              { name: 'chaos-token', valueFrom: { secretKeyRef: { name: tokenSecret.name, key: tokenSecret.key } } },
+            ]
+          : []),
       ],
       metrics: [...guardrailMetrics, ...judgeMetric],
     },
@@ -133,4 +155,11 @@ export function exportToArgoRollouts(contract: Contract, options: ArgoExportOpti
     },
   };
   return { analysisTemplate, rolloutPatch };
+}
+
+/** Intervals before the judge can give its first PASS: the cold start plus the guardrails' minimum evidence. */
+function judgeWarmupIntervals(contract: Contract): number {
+  const interval = contract.terms.ramp.analysisIntervalSeconds;
+  const minIntervals = Math.max(1, ...contract.terms.guardrails.map((g) => g.minimumEvidence?.minIntervals ?? 1));
+  return Math.ceil(COLD_START_SECONDS / interval) + minIntervals + 1;
 }

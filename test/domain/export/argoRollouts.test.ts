@@ -50,12 +50,41 @@ describe('exportToArgoRollouts', () => {
     expect(latency.failureCondition).toContain(`>= ${p99.threshold}`);
   });
 
-  it('points the judge metric at the verdict endpoint and fails only on FAIL', () => {
+  it('points the judge metric at the verdict endpoint for the Rollout, with the token from a Secret', () => {
     const judge = template.spec.metrics.find((m: { name: string }) => m.name === 'chaos-judge');
-    expect(judge.provider.web.url).toBe(`https://chaos.example.com/api/argo/verdict/${contract.id}`);
+    expect(judge.provider.web.url).toBe(
+      `https://chaos.example.com/api/argo/verdict/${contract.id}?namespace={{args.namespace}}&rollout={{args.rollout-name}}`,
+    );
     expect(judge.provider.web.jsonPath).toBe('{$.verdict}');
-    expect(judge.failureCondition).toBe('result == "FAIL"');
-    expect(judge.successCondition).toBeUndefined();
+    expect(judge.provider.web.headers).toEqual([{ key: 'Authorization', value: 'Bearer {{args.chaos-token}}' }]);
+    const args = template.spec.args as Yaml[];
+    expect(args).toContainEqual({
+      name: 'chaos-token',
+      valueFrom: { secretKeyRef: { name: 'chaos-negotiator', key: 'engine-token' } },
+    });
+    expect(args).toContainEqual({ name: 'rollout-name', value: contract.deployment.target.resourceName });
+    // Every {{args.x}} the metric uses is declared.
+    const declared = new Set(args.map((a) => a.name));
+    for (const [, name] of JSON.stringify(judge).matchAll(/\{\{args\.([\w-]+)\}\}/g)) expect(declared).toContain(name);
+  });
+
+  it('makes PASS successful, FAIL failed and HOLD inconclusive, as Argo evaluates the conditions', () => {
+    const judge = template.spec.metrics.find((m: { name: string }) => m.name === 'chaos-judge');
+    // utils/evaluate/evaluate.go EvaluateResult: failure wins; neither condition true is Inconclusive.
+    const holds = (condition: string, result: string) => {
+      const match = /^result == "(\w+)"$/.exec(condition);
+      if (!match) throw new Error(`unexpected condition ${condition}`);
+      return result === match[1];
+    };
+    const phase = (result: string) =>
+      holds(judge.failureCondition, result)
+        ? 'Failed'
+        : holds(judge.successCondition, result)
+          ? 'Successful'
+          : 'Inconclusive';
+    expect(['PASS', 'HOLD', 'FAIL'].map(phase)).toEqual(['Successful', 'Inconclusive', 'Failed']);
+    expect(judge.failureLimit).toBe(0);
+    expect(judge.inconclusiveLimit).toBeGreaterThan(0);
   });
 
   it('writes the ramp as canary steps ending with full traffic and the bake', () => {
