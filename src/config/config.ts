@@ -90,6 +90,15 @@ export interface GitHubConfig {
   apiUrl?: string;
 }
 
+export interface StoreConfig {
+  /** CHAOS_EVENT_DEDUP_TTL_SECONDS: how long an inbound event id (Slack retry, Teams redelivery) counts as seen. */
+  eventDedupTtlMs: number;
+  /** CHAOS_ANNOUNCEMENT_RETENTION_DAYS: how long a CI delivery is remembered against its contract. */
+  announcementRetentionMs: number;
+  /** CHAOS_AUDIT_KEY: the HMAC key of the audit chain; absent: plain SHA-256 (rewritable by a database writer). */
+  auditKey?: string;
+}
+
 export interface AppConfig {
   mode: ChaosMode;
   logLevel: LogLevel;
@@ -97,6 +106,7 @@ export interface AppConfig {
   dataDir: string;
   /** Absent: the embedded PGlite store under dataDir. */
   databaseUrl?: string;
+  store: StoreConfig;
   teams: { auth: TeamsAuth };
   /** Absent: Slack is not enabled. */
   slack?: SlackConfig;
@@ -175,6 +185,15 @@ export function loadConfig(env: NodeJS.ProcessEnv, options: LoadConfigOptions = 
   const explicitHost = r.read('HOST', z.string().regex(/^[^\s/]+$/, 'must be a host name or IP address'));
   const dataDir = r.read('CHAOS_DATA_DIR', nonEmpty) ?? DEFAULT_DATA_DIR;
   const databaseUrl = r.read('DATABASE_URL', postgresUrl);
+  const auditKey = r.read(
+    'CHAOS_AUDIT_KEY',
+    z.string().min(32, 'must be at least 32 characters (for example the output of `openssl rand -hex 32`)'),
+  );
+  const store: StoreConfig = {
+    eventDedupTtlMs: (r.read('CHAOS_EVENT_DEDUP_TTL_SECONDS', integer(60, 7 * 24 * 3600)) ?? 3600) * 1000,
+    announcementRetentionMs: (r.read('CHAOS_ANNOUNCEMENT_RETENTION_DAYS', integer(1, 3650)) ?? 30) * 24 * 3600 * 1000,
+    ...(auditKey ? { auditKey } : {}),
+  };
 
   const teamsAuth = readTeamsAuth(r);
   const host = explicitHost ?? (teamsAuth.kind === 'none' ? '127.0.0.1' : '0.0.0.0');
@@ -229,6 +248,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, options: LoadConfigOptions = 
     server: { host, port },
     dataDir,
     ...(databaseUrl ? { databaseUrl } : {}),
+    store,
     teams: { auth: teamsAuth },
     ...(slack ? { slack } : {}),
     model,
@@ -547,6 +567,11 @@ function collectWarnings(config: AppConfig): string[] {
   }
   if (config.mode === 'production' && !config.databaseUrl) {
     warnings.push('DATABASE_URL is not set: state lives in the embedded store, so run a single replica only');
+  }
+  if (config.mode === 'production' && !config.store.auditKey) {
+    warnings.push(
+      'CHAOS_AUDIT_KEY is not set: the audit chain is plain SHA-256, which whoever can write the database can recompute',
+    );
   }
   const { teams, slack, groups } = config.approvers;
   if (teams.length === 0 && slack.length === 0 && Object.keys(groups).length === 0) {

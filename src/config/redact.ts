@@ -15,6 +15,7 @@ const SECRET_FIELDS = new Set([
   'privateKey',
   'webhookSecret',
   'connectionString',
+  'auditKey',
 ]);
 
 /** A copy of the configuration that is safe to log at start-up: secrets become `***`, URL passwords too. */

@@ -12,8 +12,17 @@
  *
  * Tamper evidence starts when an entry is sealed (tens of milliseconds after its commit). Editing or deleting a
  * sealed row breaks the chain at that entry, and verifyAuditChain names it.
+ *
+ * Two defences against someone who can write to the database itself:
+ * - A keyed chain: with CHAOS_AUDIT_KEY set, each entry's hash is an HMAC-SHA256 under that key (`hmac-sha256:<hex>`),
+ *   so rewriting an entry and recomputing the hashes after it needs the key, which is not in the database. Entries
+ *   sealed before a key was set keep their plain SHA-256; a plain entry after a keyed one is reported (a downgrade).
+ * - An anchor outside the database: every seal reports the new head (seq and hash) to `onSealed`, which the server
+ *   writes to its log and exports as an audit event. Deleting the tail and moving `audit_head` back (or emptying the
+ *   log and resetting the head to genesis) leaves a chain that is consistent in itself; only a head recorded
+ *   elsewhere shows it, and `verifyAuditChain` takes one (`anchor`).
  */
-import { createHash } from 'node:crypto';
+import { createHash, createHmac } from 'node:crypto';
 import { canonicalJson } from '../domain/canonicalJson.js';
 import type { SqlDriver, SqlExecutor } from './driver.js';
 
@@ -36,20 +45,33 @@ export interface StoredAuditEntry {
   hash: string;
 }
 
-export function hashAuditEntry(entry: Omit<StoredAuditEntry, 'hash'>): string {
-  return createHash('sha256')
-    .update(
-      canonicalJson({
-        seq: entry.seq,
-        at: entry.at,
-        actor: entry.actor,
-        action: entry.action,
-        subject: entry.subject,
-        payload: entry.payload,
-        prev: entry.prevHash,
-      }),
-    )
-    .digest('hex');
+const KEYED_PREFIX = 'hmac-sha256:';
+
+/** The hash of an entry: an HMAC-SHA256 under `key` (prefixed `hmac-sha256:`), or a plain SHA-256 without one. */
+export function hashAuditEntry(entry: Omit<StoredAuditEntry, 'hash'>, key?: Buffer): string {
+  const content = canonicalJson({
+    seq: entry.seq,
+    at: entry.at,
+    actor: entry.actor,
+    action: entry.action,
+    subject: entry.subject,
+    payload: entry.payload,
+    prev: entry.prevHash,
+  });
+  if (key) return `${KEYED_PREFIX}${createHmac('sha256', key).update(content).digest('hex')}`;
+  return createHash('sha256').update(content).digest('hex');
+}
+
+/** A head recorded outside the database (the server's log, an exported audit event): `seq` had hash `hash`. */
+export interface AuditAnchor {
+  seq: number;
+  hash: string;
+}
+
+/** Reads `<seq>:<hash>` as printed in the log (`audit chain sealed to entry …`). */
+export function parseAuditAnchor(text: string): AuditAnchor | undefined {
+  const match = /^(\d+):((?:hmac-sha256:)?[0-9a-f]{64}|genesis)$/.exec(text.trim());
+  return match ? { seq: Number(match[1]), hash: match[2] as string } : undefined;
 }
 
 /** What an entry's hash covers: the row's content, its place in the chain and its predecessor's hash. */
@@ -93,7 +115,26 @@ interface PendingRow {
  * Seals up to `limit` pending entries in one transaction. Returns how many it sealed, or `undefined` when another
  * chainer holds the head (it will seal them).
  */
-export async function sealPendingAudit(driver: SqlDriver, limit = 500): Promise<number | undefined> {
+export async function sealPendingAudit(
+  driver: SqlDriver,
+  limit = 500,
+  key?: Buffer,
+  onSealed?: (head: AuditAnchor) => void,
+): Promise<number | undefined> {
+  let head: AuditAnchor | undefined;
+  const sealed = await sealBatch(driver, limit, key, (h) => {
+    head = h;
+  });
+  if (head && onSealed) onSealed(head);
+  return sealed;
+}
+
+function sealBatch(
+  driver: SqlDriver,
+  limit: number,
+  key: Buffer | undefined,
+  sealedTo: (head: AuditAnchor) => void,
+): Promise<number | undefined> {
   return driver.transaction(async (tx) => {
     const [head] = await tx.query<{ seq: string | number; hash: string }>(
       'select seq, hash from audit_head where id = 1 for update skip locked',
@@ -110,7 +151,7 @@ export async function sealPendingAudit(driver: SqlDriver, limit = 500): Promise<
     const sealed: StoredAuditEntry[] = pending.map((row) => {
       seq += 1;
       const entry = chainEntry(seq, row, prevHash);
-      prevHash = hashAuditEntry(entry);
+      prevHash = hashAuditEntry(entry, key);
       return { ...entry, hash: prevHash };
     });
     await tx.query(
@@ -131,6 +172,7 @@ export async function sealPendingAudit(driver: SqlDriver, limit = 500): Promise<
     );
     await tx.query('delete from audit_pending where id = any($1::bigint[])', [pending.map((row) => Number(row.id))]);
     await tx.query('update audit_head set seq = $1, hash = $2 where id = 1', [seq, prevHash]);
+    sealedTo({ seq, hash: prevHash });
     return pending.length;
   });
 }
@@ -142,6 +184,10 @@ export interface AuditChainerOptions {
   sweepMs?: number;
   batchSize?: number;
   onError?: (error: unknown) => void;
+  /** CHAOS_AUDIT_KEY: entries sealed with it carry an HMAC-SHA256 instead of a plain SHA-256. */
+  key?: Buffer;
+  /** Told the new head after every seal, to keep it outside the database (the log, exported audit events). */
+  onSealed?: (head: AuditAnchor) => void;
 }
 
 /** Runs `sealPendingAudit` after writes (coalesced) and on a timer; one seal at a time in this process. */
@@ -150,6 +196,8 @@ export class AuditChainer {
   private readonly sweepMs: number;
   private readonly batchSize: number;
   private readonly onError: (error: unknown) => void;
+  private readonly key: Buffer | undefined;
+  private readonly onSealed: ((head: AuditAnchor) => void) | undefined;
   private kickTimer: NodeJS.Timeout | undefined;
   private sweepTimer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
@@ -164,6 +212,8 @@ export class AuditChainer {
     this.sweepMs = options.sweepMs ?? 1_000;
     this.batchSize = options.batchSize ?? 500;
     this.onError = options.onError ?? (() => undefined);
+    this.key = options.key;
+    this.onSealed = options.onSealed;
   }
 
   start(): void {
@@ -233,15 +283,23 @@ export class AuditChainer {
 
   private async sealAll(): Promise<void> {
     for (;;) {
-      const sealed = await sealPendingAudit(this.driver, this.batchSize);
+      const sealed = await sealPendingAudit(this.driver, this.batchSize, this.key, this.onSealed);
       if (sealed === undefined || sealed < this.batchSize) return;
     }
   }
 }
 
 export type AuditVerification =
-  | { ok: true; entries: number; head: string; pending: number }
-  | { ok: false; entries: number; brokenAt: number; reason: string; pending: number };
+  | { ok: true; entries: number; head: string; pending: number; checks: string[] }
+  | { ok: false; entries: number; brokenAt: number; reason: string; pending: number; checks: string[] };
+
+export interface VerifyOptions {
+  /** CHAOS_AUDIT_KEY: keyed entries are checked with it; without it they cannot be checked. */
+  key?: Buffer;
+  /** A head recorded outside the database: the log must reach it with that hash. */
+  anchor?: AuditAnchor;
+  pageSize?: number;
+}
 
 interface SealedRow {
   seq: string | number;
@@ -257,9 +315,12 @@ interface SealedRow {
 /**
  * Walks the sealed chain in pages from the first entry and names the first entry that does not fit. It reads one
  * snapshot (repeatable read), so a chainer sealing meanwhile cannot look like tampering. Entries still pending are
- * counted apart: they are not part of the chain yet.
+ * counted apart: they are not part of the chain yet. `checks` says what was checked, so a reader knows what
+ * "intact" covers: the hash links, the keyed MACs (with a key), and the anchor (with one).
  */
-export function verifyAuditChain(driver: SqlDriver, pageSize = 2_000): Promise<AuditVerification> {
+export function verifyAuditChain(driver: SqlDriver, options: VerifyOptions = {}): Promise<AuditVerification> {
+  const { key, anchor } = options;
+  const pageSize = options.pageSize ?? 2_000;
   return driver.transaction(async (tx) => {
     await tx.query('set transaction isolation level repeatable read');
     const [head] = await tx.query<{ seq: string | number; hash: string }>(
@@ -270,12 +331,35 @@ export function verifyAuditChain(driver: SqlDriver, pageSize = 2_000): Promise<A
     let expectedSeq = 1;
     let prevHash = 'genesis';
     let checked = 0;
+    let firstKeyed: number | undefined;
+    let anchorSeen = false;
+    const checks = (): string[] => {
+      const list = [`hash chain: ${checked} entries each linked to the hash of the one before, and to the head row`];
+      if (firstKeyed === undefined) {
+        list.push(
+          key
+            ? 'keyed chain: no entry carries an HMAC yet (all were sealed without CHAOS_AUDIT_KEY)'
+            : 'keyed chain: not checked (no CHAOS_AUDIT_KEY); a plain SHA-256 chain can be recomputed by whoever can write the database',
+        );
+      } else {
+        list.push(
+          `keyed chain: HMAC-SHA256 under CHAOS_AUDIT_KEY checked on entries ${firstKeyed}–${checked}${firstKeyed > 1 ? ` (1–${firstKeyed - 1} sealed before a key was set: plain SHA-256)` : ''}`,
+        );
+      }
+      list.push(
+        anchor
+          ? `anchor: entry ${anchor.seq} with hash ${anchor.hash.slice(0, 24)}… (a head kept outside the database): ${anchorSeen || anchor.seq === 0 ? 'present with that hash' : 'not reached'}`
+          : 'anchor: none given; deleting the newest entries and moving the head back cannot be told apart from a shorter log without one (--anchor or --anchor-log)',
+      );
+      return list;
+    };
     const broken = (brokenAt: number, reason: string): AuditVerification => ({
       ok: false,
       entries: checked,
       brokenAt,
       reason,
       pending,
+      checks: checks(),
     });
     for (;;) {
       const rows = await tx.query<SealedRow>(
@@ -288,9 +372,38 @@ export function verifyAuditChain(driver: SqlDriver, pageSize = 2_000): Promise<A
         if (row.prev_hash !== prevHash) {
           return broken(seq, `entry ${seq} does not point at the hash of entry ${seq - 1}`);
         }
-        const recomputed = hashAuditEntry(chainEntry(seq, row, row.prev_hash));
+        const keyed = row.hash.startsWith(KEYED_PREFIX);
+        if (keyed) {
+          firstKeyed ??= seq;
+          if (!key) {
+            return broken(
+              seq,
+              `entry ${seq} carries an HMAC (keyed chain) and no CHAOS_AUDIT_KEY was given: it cannot be checked`,
+            );
+          }
+        } else if (firstKeyed !== undefined) {
+          return broken(
+            seq,
+            `entry ${seq} has a plain hash after keyed entries (the chain was rewritten without the key)`,
+          );
+        }
+        const recomputed = hashAuditEntry(chainEntry(seq, row, row.prev_hash), keyed ? key : undefined);
         if (recomputed !== row.hash) {
-          return broken(seq, `entry ${seq} was changed after it was written (hash mismatch)`);
+          return broken(
+            seq,
+            keyed
+              ? `entry ${seq} does not match its HMAC (changed after it was written, or sealed under another key)`
+              : `entry ${seq} was changed after it was written (hash mismatch)`,
+          );
+        }
+        if (anchor && seq === anchor.seq) {
+          if (row.hash !== anchor.hash) {
+            return broken(
+              seq,
+              `entry ${seq} differs from the anchor kept outside the database (the chain was rewritten)`,
+            );
+          }
+          anchorSeen = true;
         }
         prevHash = row.hash;
         expectedSeq = seq + 1;
@@ -311,6 +424,15 @@ export function verifyAuditChain(driver: SqlDriver, pageSize = 2_000): Promise<A
     if (head && head.hash !== prevHash) {
       return broken(checked, `the last entry ${checked} does not match the chain head`);
     }
-    return { ok: true, entries: checked, head: prevHash, pending };
+    if (anchor && anchor.seq > checked) {
+      return broken(
+        checked + 1,
+        `the log ends at entry ${checked} but the anchor kept outside the database names entry ${anchor.seq}: entries ${checked + 1}–${anchor.seq} were removed and the head moved back`,
+      );
+    }
+    if (anchor && anchor.seq === 0 && anchor.hash !== 'genesis') {
+      return broken(1, 'the anchor names entry 0 with a hash other than genesis');
+    }
+    return { ok: true, entries: checked, head: prevHash, pending, checks: checks() };
   });
 }

@@ -9,6 +9,7 @@ import { decide } from '../domain/decision.js';
 import type { Contract, ContractState } from '../domain/model.js';
 import { appendAudit } from './auditLog.js';
 import { type SqlDriver, type SqlExecutor, StoreError } from './driver.js';
+import { DEFAULT_EVENT_TTL_MS } from './pruning.js';
 
 interface DecisionRow {
   actor_id: string;
@@ -60,6 +61,8 @@ export class SqlContractStore implements ChatStore {
   constructor(
     private readonly db: SqlDriver,
     private readonly auditStaged: () => void = () => undefined,
+    /** How long an inbound event id counts as seen (rows older than this are pruned, see pruning.ts). */
+    private readonly eventTtlMs = DEFAULT_EVENT_TTL_MS,
   ) {}
 
   /**
@@ -381,11 +384,16 @@ export class SqlContractStore implements ChatStore {
     return row?.ref;
   }
 
-  /** True the first time an inbound event id is seen (Slack retries, webhook redeliveries). */
+  /**
+   * True the first time an inbound event id is seen within the TTL (Slack retries, webhook redeliveries); an id last
+   * seen longer ago than that counts as new again, as in the in-memory twin, whether or not its row was pruned yet.
+   */
   async rememberEvent(source: string, id: string): Promise<boolean> {
+    const now = Date.now();
     const inserted = await this.db.execute(
-      'insert into inbound_events (source, event_id, seen_at) values ($1, $2, $3) on conflict do nothing',
-      [source, id, new Date()],
+      `insert into inbound_events (source, event_id, seen_at) values ($1, $2, $3)
+       on conflict (source, event_id) do update set seen_at = excluded.seen_at where inbound_events.seen_at < $4`,
+      [source, id, new Date(now), new Date(now - this.eventTtlMs)],
     );
     return inserted === 1;
   }

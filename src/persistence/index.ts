@@ -4,16 +4,18 @@
  */
 import type { Storage } from 'botbuilder';
 import { SqlAnnouncementLedger, SqlProtectionCallbackStore } from './announcements.js';
-import { AuditChainer, type AuditVerification, verifyAuditChain } from './auditLog.js';
+import { type AuditAnchor, AuditChainer, type AuditVerification, verifyAuditChain } from './auditLog.js';
 import { SqlBotStorage } from './botStorage.js';
 import { SqlContractStore } from './contractStore.js';
 import { type DriverOptions, openDriver, type SqlDriver } from './driver.js';
 import { migrate } from './migrations.js';
 import { PgliteVacuum } from './pgliteVacuum.js';
+import { DedupPruner, type PruneResult } from './pruning.js';
 import { SqlRolloutRepository } from './rolloutRepository.js';
 import { SqlTurnLog } from './turnLog.js';
 
-export type { AuditVerification } from './auditLog.js';
+export type { AuditAnchor, AuditVerification } from './auditLog.js';
+export { parseAuditAnchor } from './auditLog.js';
 export { StoreError } from './driver.js';
 
 export class PersistentStore extends SqlContractStore {
@@ -24,12 +26,16 @@ export class PersistentStore extends SqlContractStore {
   readonly protectionCallbacks: SqlProtectionCallbackStore;
   private readonly auditChainer: AuditChainer;
 
+  private readonly pruner: DedupPruner;
+
   constructor(
     readonly driver: SqlDriver,
     auditChainer = new AuditChainer(driver),
     private readonly vacuum?: PgliteVacuum,
+    pruner = new DedupPruner(driver),
   ) {
-    super(driver, () => auditChainer.kick());
+    super(driver, () => auditChainer.kick(), pruner.eventTtlMs);
+    this.pruner = pruner;
     this.auditChainer = auditChainer;
     this.botStorage = new SqlBotStorage(driver);
     this.turnLog = new SqlTurnLog(driver);
@@ -42,15 +48,26 @@ export class PersistentStore extends SqlContractStore {
     return this.driver.kind;
   }
 
-  /** Seals what this process has pending, then walks the chain. */
-  async verifyAudit(): Promise<AuditVerification> {
+  /** The CHAOS_AUDIT_KEY the chain is sealed and checked with, when one is configured. */
+  auditKey: Buffer | undefined;
+
+  /** Seals what this process has pending, then walks the chain (against `anchor`, a head kept outside the database). */
+  async verifyAudit(options: { anchor?: AuditAnchor } = {}): Promise<AuditVerification> {
     await this.auditChainer.flush();
-    return verifyAuditChain(this.driver);
+    return verifyAuditChain(this.driver, {
+      ...(this.auditKey ? { key: this.auditKey } : {}),
+      ...(options.anchor ? { anchor: options.anchor } : {}),
+    });
   }
 
   /** Seals every pending audit entry now (they are otherwise sealed within a few tens of milliseconds). */
   sealAudit(): Promise<void> {
     return this.auditChainer.flush();
+  }
+
+  /** Deletes de-duplication rows past their TTL now (a timer does it every few minutes). */
+  pruneDedup(): Promise<PruneResult> {
+    return this.pruner.pruneNow();
   }
 
   async health(): Promise<{ ok: boolean; detail?: string }> {
@@ -65,6 +82,7 @@ export class PersistentStore extends SqlContractStore {
   async close(): Promise<void> {
     try {
       await this.vacuum?.stop();
+      await this.pruner.stop();
       await this.auditChainer.stop();
     } finally {
       await this.driver.close();
@@ -75,6 +93,16 @@ export class PersistentStore extends SqlContractStore {
 export interface PersistentStoreOptions extends DriverOptions {
   /** Told when sealing the audit chain fails (it is retried on the next write and sweep). */
   onAuditError?: (error: unknown) => void;
+  /** CHAOS_AUDIT_KEY: entries are sealed with an HMAC-SHA256 under it. */
+  auditKey?: string;
+  /** Told the new audit head after every seal, to keep it outside the database (the log, exported events). */
+  onAuditSealed?: (head: AuditAnchor) => void;
+  /** How long an inbound event id is remembered for de-duplication (default 1 hour, as the in-memory twin). */
+  eventTtlMs?: number;
+  /** How long the announcement ledger keeps a delivery → contract entry (default 30 days). */
+  announcementRetentionMs?: number;
+  /** How often expired de-duplication rows are deleted (default: the event TTL, at most 10 minutes). */
+  pruneEveryMs?: number;
   /** PGlite only: how often the rewritten tables are vacuumed (default 10 minutes). */
   vacuumEveryMs?: number;
   onMaintenanceError?: (error: unknown) => void;
@@ -82,7 +110,12 @@ export interface PersistentStoreOptions extends DriverOptions {
 
 export async function openPersistentStore(options: PersistentStoreOptions): Promise<PersistentStore> {
   const driver = await openDriver(options);
-  const chainer = new AuditChainer(driver, options.onAuditError ? { onError: options.onAuditError } : {});
+  const auditKey = options.auditKey ? Buffer.from(options.auditKey, 'utf8') : undefined;
+  const chainer = new AuditChainer(driver, {
+    ...(options.onAuditError ? { onError: options.onAuditError } : {}),
+    ...(auditKey ? { key: auditKey } : {}),
+    ...(options.onAuditSealed ? { onSealed: options.onAuditSealed } : {}),
+  });
   const vacuum =
     driver.kind === 'pglite'
       ? new PgliteVacuum(driver, {
@@ -90,6 +123,14 @@ export async function openPersistentStore(options: PersistentStoreOptions): Prom
           ...(options.onMaintenanceError ? { onError: options.onMaintenanceError } : {}),
         })
       : undefined;
+  const pruner = new DedupPruner(driver, {
+    ...(options.eventTtlMs !== undefined ? { eventTtlMs: options.eventTtlMs } : {}),
+    ...(options.announcementRetentionMs !== undefined
+      ? { announcementRetentionMs: options.announcementRetentionMs }
+      : {}),
+    ...(options.pruneEveryMs !== undefined ? { everyMs: options.pruneEveryMs } : {}),
+    ...(options.onMaintenanceError ? { onError: options.onMaintenanceError } : {}),
+  });
   try {
     await migrate(driver);
     // Entries a crash left pending are sealed before anything new is written.
@@ -101,5 +142,8 @@ export async function openPersistentStore(options: PersistentStoreOptions): Prom
   }
   chainer.start();
   vacuum?.start();
-  return new PersistentStore(driver, chainer, vacuum);
+  pruner.start();
+  const store = new PersistentStore(driver, chainer, vacuum, pruner);
+  store.auditKey = auditKey;
+  return store;
 }

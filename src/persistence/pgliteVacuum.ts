@@ -7,7 +7,7 @@
  */
 import type { SqlDriver } from './driver.js';
 
-/** The tables whose rows are updated or deleted in place; insert-only tables do not need it. */
+/** The tables whose rows are updated or deleted in place (the de-duplication tables are pruned); insert-only tables do not need it. */
 export const REWRITTEN_TABLES = [
   'rollouts',
   'rollout_commands',
@@ -19,6 +19,8 @@ export const REWRITTEN_TABLES = [
   'audit_head',
   'audit_pending',
   'protection_callbacks',
+  'inbound_events',
+  'announcements',
 ] as const;
 
 export interface VacuumOptions {

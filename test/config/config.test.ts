@@ -6,6 +6,7 @@ import {
   DEFAULT_PORT,
   loadConfig,
   productionReadinessIssues,
+  redactConfig,
 } from '../../src/config/index.js';
 
 const APP_ID = '11111111-2222-4333-8444-555555555555';
@@ -100,6 +101,9 @@ describe('loadConfig full production setup', () => {
     CHAOS_POLICY_FILE: 'policy.yaml',
     CHAOS_SERVICES_FILE: 'services.yaml',
     CHAOS_INTAKE_SECRET: 'i'.repeat(40),
+    CHAOS_AUDIT_KEY: 'a'.repeat(40),
+    CHAOS_EVENT_DEDUP_TTL_SECONDS: '7200',
+    CHAOS_ANNOUNCEMENT_RETENTION_DAYS: '14',
     GITHUB_APP_ID: '12345',
     GITHUB_APP_PRIVATE_KEY: '-----BEGIN RSA PRIVATE KEY-----\\nMIIEabc\\n-----END RSA PRIVATE KEY-----',
     GITHUB_WEBHOOK_SECRET: 'w'.repeat(20),
@@ -148,6 +152,12 @@ describe('loadConfig full production setup', () => {
     });
     expect(config.policyFile).toBe('policy.yaml');
     expect(config.servicesFile).toBe('services.yaml');
+    expect(config.store).toEqual({
+      eventDedupTtlMs: 7_200_000,
+      announcementRetentionMs: 14 * 24 * 3600_000,
+      auditKey: 'a'.repeat(40),
+    });
+    expect(redactConfig(config)).toMatchObject({ store: { auditKey: '***' } });
     expect(config.github.app?.privateKey).toBe(
       '-----BEGIN RSA PRIVATE KEY-----\nMIIEabc\n-----END RSA PRIVATE KEY-----',
     );
@@ -156,8 +166,9 @@ describe('loadConfig full production setup', () => {
   });
 
   it('warns about dry-run, simulated metrics and the embedded store in production', () => {
-    const { ROLLOUT_TARGET, METRICS_PROVIDER, DATABASE_URL, ...rest } = env;
+    const { ROLLOUT_TARGET, METRICS_PROVIDER, DATABASE_URL, CHAOS_AUDIT_KEY, ...rest } = env;
     const config = loadConfig(rest, allFiles);
+    expect(config.warnings.join('\n')).toMatch(/CHAOS_AUDIT_KEY is not set: the audit chain is plain SHA-256/);
     expect(config.warnings.join('\n')).toMatch(/ROLLOUT_TARGET is dry-run/);
     expect(config.warnings.join('\n')).toMatch(/METRICS_PROVIDER is simulator/);
     expect(config.warnings.join('\n')).toMatch(/DATABASE_URL is not set/);
@@ -465,6 +476,14 @@ const errorCases: [string, NodeJS.ProcessEnv, string, RegExp][] = [
   ['policy file missing', { CHAOS_POLICY_FILE: 'nope.yaml' }, 'CHAOS_POLICY_FILE', /file not found/],
   ['services file missing', { CHAOS_SERVICES_FILE: 'nope.yaml' }, 'CHAOS_SERVICES_FILE', /file not found/],
   ['short intake secret', { CHAOS_INTAKE_SECRET: 'short' }, 'CHAOS_INTAKE_SECRET', /at least 32 characters/],
+  ['short audit key', { CHAOS_AUDIT_KEY: 'short' }, 'CHAOS_AUDIT_KEY', /at least 32 characters/],
+  ['dedup TTL too short', { CHAOS_EVENT_DEDUP_TTL_SECONDS: '5' }, 'CHAOS_EVENT_DEDUP_TTL_SECONDS', /./],
+  [
+    'retention not a number',
+    { CHAOS_ANNOUNCEMENT_RETENTION_DAYS: 'a month' },
+    'CHAOS_ANNOUNCEMENT_RETENTION_DAYS',
+    /./,
+  ],
   [
     'github app id not numeric',
     { GITHUB_APP_ID: 'abc', GITHUB_APP_PRIVATE_KEY: '-----BEGIN PRIVATE KEY-----x-----END PRIVATE KEY-----' },
