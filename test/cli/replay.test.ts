@@ -84,6 +84,20 @@ describe('chaos replay', () => {
     expect(lines.some((l) => l.action === 'advance')).toBe(true);
   });
 
+  it('asks a person when the rollout cannot conclude (too little traffic), and stops there without --continuous', async () => {
+    const lines = ['timestamp,requests,errors,p50_ms,p95_ms,p99_ms'];
+    for (let i = 0; i < 120; i++) lines.push(`${(T0 + i * 60_000) / 1000},2,0,40,120,200`);
+    const metrics = await file('trickle.csv', `${lines.join('\n')}\n`);
+    const r = await run(['replay', SEED, '--metrics', metrics, '--json', '--risk-level', 'medium']);
+    expect(r.code).toBe(0);
+    const out = jsonLines(r.stdout);
+    const summary = (out.pop() as { summary: Record<string, number> }).summary;
+    const ask = out.at(-1);
+    expect(ask).toMatchObject({ action: 'ask', phase: 'paused', verdict: 'HOLD' });
+    expect(out.slice(0, -1).every((l) => l.verdict === 'HOLD' && l.action === 'hold')).toBe(true);
+    expect(summary).toMatchObject({ rollouts: 1, asks: 1, rollbacks: 0, promotions: 0 });
+  });
+
   it('prints a table and the summary without --json; --risk-level drafts at that level', async () => {
     const metrics = await file(
       'short.csv',
