@@ -11,10 +11,12 @@ import type { types } from '@slack/bolt';
 import { webApi } from '@slack/bolt';
 import { z } from 'zod';
 import type { ChatActor, ChatCard, ChatMessage, ChatSurface, MessageRef, ThreadRef } from '../chat/port.js';
+import type { ReplyStream, StreamingSurface } from '../chat/replyStream.js';
 import { renderSlackMessage, type SlackMessageContent } from './blocks.js';
 import { platformErrorCode, SlackSurfaceError } from './errors.js';
 import { clip, markdownToMrkdwn } from './mrkdwn.js';
 import { ChannelRateLimiter, type ChannelRateLimiterOptions, type OutgoingPost } from './rateLimiter.js';
+import { openSlackReply } from './replyStream.js';
 import { parseThreadKey, slackThread } from './threads.js';
 
 export type SlackWebClient = webApi.WebClient;
@@ -75,7 +77,7 @@ const usersInfoSchema = z.object({
     .passthrough(),
 });
 
-export class SlackSurface implements ChatSurface {
+export class SlackSurface implements ChatSurface, StreamingSurface {
   readonly surface = 'slack' as const;
   readonly limiter: ChannelRateLimiter;
   private readonly users = new Map<string, { actor: ChatActor; expires: number }>();
@@ -118,6 +120,35 @@ export class SlackSurface implements ChatSurface {
     // Posting into the channel itself starts a thread at the new message.
     const landed = where.threadTs ? thread : slackThread(where.channel, posted.ts);
     return { thread: landed, messageId: posted.ts };
+  }
+
+  /** A reply still being written: a placeholder edited as the answer arrives (./replyStream.ts). */
+  openReply(thread: ThreadRef, onError: (error: unknown) => void = () => undefined): ReplyStream {
+    return openSlackReply(
+      {
+        postAlone: async (t, text) => {
+          const where = parseThreadKey(t.key);
+          const posted = await this.limiter.post({
+            channel: where.channel,
+            ...(where.threadTs ? { threadTs: where.threadTs } : {}),
+            text,
+          });
+          return { thread: where.threadTs ? t : slackThread(where.channel, posted.ts), messageId: posted.ts };
+        },
+        edit: async (ref, message) => {
+          const content = toContent(message);
+          await this.limiter.update({
+            channel: parseThreadKey(ref.thread.key).channel,
+            ts: ref.messageId,
+            text: content.text,
+            ...(content.blocks.length > 0 ? { blocks: content.blocks } : {}),
+          });
+        },
+        postInThread: (t, message) => this.postInThread(t, message),
+      },
+      thread,
+      onError,
+    );
   }
 
   async updateCard(message: MessageRef, card: ChatCard): Promise<void> {

@@ -13,6 +13,8 @@ import {
 } from 'botbuilder';
 import { type AdaptiveCardJson, renderChatCard } from '../cards/index.js';
 import type { ChatActor, ChatCard, ChatMessage, ChatSurface, MessageRef, ThreadRef } from '../chat/port.js';
+import type { ReplyStream, StreamingSurface } from '../chat/replyStream.js';
+import { openTeamsReply } from './replyStream.js';
 
 /** Conversation references by key (src/store provides it). */
 export interface ReferenceStore {
@@ -41,7 +43,7 @@ function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
   return Promise.race([promise, expired]).finally(() => clearTimeout(timer));
 }
 
-export class TeamsSurface implements ChatSurface {
+export class TeamsSurface implements ChatSurface, StreamingSurface {
   readonly surface = 'teams' as const;
   /**
    * thread key → the reference as last stored by this process and its JSON: unchanged references are not written
@@ -78,6 +80,20 @@ export class TeamsSurface implements ChatSurface {
       messageId = response?.id ?? '';
     });
     return { thread, messageId };
+  }
+
+  /** A reply still being written: streamed in a personal chat, a typing indicator elsewhere (./replyStream.ts). */
+  openReply(thread: ThreadRef, onError: (error: unknown) => void = () => undefined): ReplyStream {
+    return openTeamsReply(
+      {
+        continueIn: (t, logic) => this.continueIn(t, logic),
+        postInThread: (t, message) => this.postInThread(t, message),
+        isPersonal: async (t) => (await this.referenceOf(t))?.conversation?.conversationType === 'personal',
+        toActivity,
+      },
+      thread,
+      onError,
+    );
   }
 
   async updateCard(message: MessageRef, card: ChatCard): Promise<void> {
@@ -136,10 +152,15 @@ export class TeamsSurface implements ChatSurface {
     return actor;
   }
 
-  private async continueIn(thread: ThreadRef, logic: (context: TurnContext) => Promise<void>): Promise<void> {
+  private async referenceOf(thread: ThreadRef): Promise<Partial<ConversationReference> | undefined> {
     const stored =
       this.references.get(thread.key)?.reference ?? (await this.refs.getConversationRef('teams', refKey(thread.key)));
-    if (!isReference(stored)) {
+    return isReference(stored) ? stored : undefined;
+  }
+
+  private async continueIn(thread: ThreadRef, logic: (context: TurnContext) => Promise<void>): Promise<void> {
+    const stored = await this.referenceOf(thread);
+    if (!stored) {
       throw new TeamsSurfaceError(
         'no_conversation_reference',
         `no conversation reference stored for thread ${thread.key}`,
