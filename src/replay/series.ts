@@ -62,11 +62,11 @@ export function parseSeries(text: string): MetricSeries {
   for (let i = 1; i < lines.length; i++) {
     const lineNo = i + 1;
     const raw = lines[i] as string;
-    if (raw.trim() === '') throw new SeriesFormatError(`line ${lineNo} is empty`, lineNo);
+    if (raw.trim() === '') throw new SeriesFormatError(`${rowAt(lineNo)} is empty`, lineNo);
     const cells = splitLine(raw, lineNo);
     if (cells.length !== header.length) {
       throw new SeriesFormatError(
-        `line ${lineNo} has ${cells.length} cells but the header has ${header.length}`,
+        `${rowAt(lineNo)} has ${cells.length} cells but the header has ${header.length}`,
         lineNo,
       );
     }
@@ -74,7 +74,7 @@ export function parseSeries(text: string): MetricSeries {
     const previous = rows[rows.length - 1];
     if (previous && row.at <= previous.at) {
       throw new SeriesFormatError(
-        `line ${lineNo}, column timestamp: ${cells[columns.timestamp]} is not after the previous row's (line ${previous.line}); rows must be in time order`,
+        `${rowAt(lineNo)}, column timestamp: ${cells[columns.timestamp]} is not after the previous row's (${rowAt(previous.line)}); rows must be in time order`,
         lineNo,
         'timestamp',
       );
@@ -85,9 +85,17 @@ export function parseSeries(text: string): MetricSeries {
   return { rows, spacingSeconds: spacingOf(rows) };
 }
 
+/** "line 3 (row 2)": the file's line and the data row (the header is line 1). */
+function rowAt(lineNo: number): string {
+  return `line ${lineNo} (row ${lineNo - 1})`;
+}
+
 function splitLine(line: string, lineNo: number): string[] {
   if (line.includes('"')) {
-    throw new SeriesFormatError(`line ${lineNo}: quoted cells are not supported (numbers and timestamps only)`, lineNo);
+    throw new SeriesFormatError(
+      `${lineNo === 1 ? 'line 1 (header)' : rowAt(lineNo)}: quoted cells are not supported (numbers and timestamps only)`,
+      lineNo,
+    );
   }
   return line.split(',').map((c) => c.trim());
 }
@@ -154,7 +162,7 @@ function parseRow(cells: string[], header: string[], columns: ColumnMap, lineNo:
     const name = header[index] as string;
     if (!Number.isFinite(value) || value < 0 || (integer && !Number.isInteger(value))) {
       throw new SeriesFormatError(
-        `line ${lineNo}, column ${name}: "${cell}" is not a ${integer ? 'non-negative integer' : 'non-negative number'}`,
+        `${rowAt(lineNo)}, column ${name}: "${cell}" is not a ${integer ? 'non-negative integer' : 'non-negative number'}`,
         lineNo,
         name,
       );
@@ -179,7 +187,7 @@ function parseRow(cells: string[], header: string[], columns: ColumnMap, lineNo:
     if (errors > requests) {
       const name = header[spec.fields.errors as number] as string;
       throw new SeriesFormatError(
-        `line ${lineNo}, column ${name}: ${errors} errors is more than the ${requests} requests`,
+        `${rowAt(lineNo)}, column ${name}: ${errors} errors is more than the ${requests} requests`,
         lineNo,
         name,
       );
@@ -205,7 +213,7 @@ function parseHistogram(
     if (previous && count < previous.count) {
       const name = header[index] as string;
       throw new SeriesFormatError(
-        `line ${lineNo}, column ${name}: ${count} is below the ${previous.count} of the smaller bucket; histogram columns are cumulative`,
+        `${rowAt(lineNo)}, column ${name}: ${count} is below the ${previous.count} of the smaller bucket; histogram columns are cumulative`,
         lineNo,
         name,
       );
@@ -224,7 +232,7 @@ function parseTimestamp(cell: string, lineNo: number): number {
   else if (ISO.test(cell)) at = Date.parse(cell.replace(' ', 'T'));
   if (!Number.isFinite(at)) {
     throw new SeriesFormatError(
-      `line ${lineNo}, column timestamp: "${cell}" is neither ISO 8601 with a time zone (2026-01-05T10:00:00Z) nor unix seconds`,
+      `${rowAt(lineNo)}, column timestamp: "${cell}" is neither ISO 8601 with a time zone (2026-01-05T10:00:00Z) nor unix seconds`,
       lineNo,
       'timestamp',
     );

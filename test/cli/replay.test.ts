@@ -130,7 +130,7 @@ describe('chaos replay', () => {
     );
     const r = await run(['replay', SEED, '--metrics', bad]);
     expect(r.code).toBe(2);
-    expect(r.stderr).toBe(`error: ${bad}: line 3, column requests: "-3" is not a non-negative integer\n`);
+    expect(r.stderr).toBe(`error: ${bad}: line 3 (row 2), column requests: "-3" is not a non-negative integer\n`);
     const unknown = await file('unknown.csv', 'timestamp,requests,errors,cpu\n60,1,0,5\n');
     const u = await run(['replay', SEED, '--metrics', unknown]);
     expect(u.code).toBe(2);

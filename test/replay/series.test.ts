@@ -54,13 +54,13 @@ describe('parseSeries', () => {
 
   it('names the line and column of a bad cell', () => {
     const e = error('timestamp,requests,errors\n60,10,0\n120,ten,0\n');
-    expect(e.message).toBe('line 3, column requests: "ten" is not a non-negative integer');
+    expect(e.message).toBe('line 3 (row 2), column requests: "ten" is not a non-negative integer');
     expect([e.line, e.column]).toEqual([3, 'requests']);
-    expect(error('timestamp,requests,errors\n60,10,11\n').message).toContain('line 2, column errors');
-    expect(error('timestamp,requests,errors\nyesterday,10,1\n').message).toContain('line 2, column timestamp');
+    expect(error('timestamp,requests,errors\n60,10,11\n').message).toContain('line 2 (row 1), column errors');
+    expect(error('timestamp,requests,errors\nyesterday,10,1\n').message).toContain('line 2 (row 1), column timestamp');
     expect(error('timestamp,requests,errors\n120,10,1\n60,10,1\n').message).toContain('not after the previous row');
     expect(error('timestamp,requests,errors,le_100,le_50\n60,10,1,5,6\n').message).toContain('column le_100');
-    expect(error('timestamp,requests,errors\n60,10\n').message).toContain('line 2 has 2 cells');
+    expect(error('timestamp,requests,errors\n60,10\n').message).toContain('line 2 (row 1) has 2 cells');
   });
 
   it('needs the timestamp, requests and errors columns, and both baseline counts', () => {
