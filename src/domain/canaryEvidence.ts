@@ -17,12 +17,25 @@
  * already "significant"; the note says so.
  * Unknowns are -1: secondsNeededAtFirstStep when there is no traffic figure, requests/seconds when the margin is not
  * positive (today's error rate is already at or above the guardrail).
+ *
+ * Latency guardrails (`planLatencyEvidence`): the judge PASSes pXX < T when the upper bound (1 − passAlpha) of the
+ * canary's share of requests slower than T is below 1 − XX % (latencyEvidence.ts). A healthy canary's share is
+ * today's, s0, read off the current p95 and p99 (log-normal between them). The requests a healthy canary needs to
+ * PASS with the policy's power are
+ *
+ *     n = max( minRequests, ( z₁₋passα · √(t·(1 − t)) + z_power · √(s0·(1 − s0)) )² / (t − s0)² ),   t = 1 − XX %,
+ *
+ * gathered at the first step's share (the PASS evidence spans the rollout, so later steps only add). The block says
+ * whether that fits the first step's minimum duration (adequate) and the rollout's planned time; a rollout that
+ * cannot conclude asks a person at the planned time (the rollout state machine), so the note says that too.
  */
 
 import jStat from 'jstat';
 import { durationText } from './durationText.js';
-
-import type { CanaryEvidencePlan } from './model.js';
+import { DEFAULT_JUDGE_OPTIONS } from './judge/judge.js';
+import { shareAboveKnownQuantiles } from './judge/latencyEvidence.js';
+import type { CanaryEvidencePlan, ContractTerms, Guardrail, LatencyEvidencePlan, ServiceSlo } from './model.js';
+import type { Policy } from './policy.js';
 
 export interface CanaryEvidenceInput {
   /** Today's error rate, %. */
@@ -150,4 +163,131 @@ function grouped(x: number): string {
 
 function fmt(x: number): string {
   return String(round(x, 4));
+}
+
+/** The contract's evidence block: the error-rate MDE of the first step, and whether each latency guardrail can conclude. */
+export function planContractEvidence(slo: ServiceSlo, terms: ContractTerms, policy: Policy): CanaryEvidencePlan {
+  const error = terms.guardrails.find((g) => g.metric === 'error_rate');
+  const first = terms.ramp.steps.find((s) => s.trafficPercent < 100);
+  const durationSeconds = first ? first.minDurationSeconds : terms.ramp.bakeTimeSeconds;
+  const plan = planCanaryEvidence({
+    baselineErrorRatePercent: slo.currentErrorRatePercent,
+    thresholdPercent: error?.threshold ?? 0,
+    qps: slo.currentQps,
+    firstStepPercent: first ? first.trafficPercent : null,
+    durationSeconds,
+    alpha: policy.canaryEvidence.alpha,
+    power: policy.canaryEvidence.power,
+  });
+  const plannedSeconds =
+    terms.ramp.steps.filter((s) => s.trafficPercent < 100).reduce((a, s) => a + s.minDurationSeconds, 0) +
+    terms.ramp.bakeTimeSeconds;
+  const latency = terms.guardrails
+    .filter((g): g is Guardrail & { metric: 'latency_p95' | 'latency_p99' } => g.metric !== 'error_rate')
+    .map((g) =>
+      planLatencyEvidence({
+        guardrail: g,
+        currentP95Ms: slo.currentP95LatencyMs,
+        currentP99Ms: slo.currentP99LatencyMs,
+        qps: slo.currentQps,
+        firstStepPercent: first ? first.trafficPercent : null,
+        durationSeconds,
+        plannedSeconds,
+        intervalSeconds: terms.ramp.analysisIntervalSeconds,
+        passAlpha: DEFAULT_JUDGE_OPTIONS.passAlpha,
+        power: policy.canaryEvidence.power,
+      }),
+    );
+  if (latency.length === 0) return plan;
+  return {
+    ...plan,
+    adequate: plan.adequate && latency.every((l) => l.adequate),
+    note: `${plan.note}. Latency: ${latency.map((l) => l.note).join('; ')}`,
+    latency,
+  };
+}
+
+export interface LatencyEvidenceInput {
+  guardrail: Guardrail & { metric: 'latency_p95' | 'latency_p99' };
+  currentP95Ms: number;
+  currentP99Ms: number;
+  /** Expected requests per second for the whole service. */
+  qps: number;
+  firstStepPercent: number | null;
+  /** The first step's minimum duration (the bake's when there is no canary step), seconds. */
+  durationSeconds: number;
+  /** The rollout's planned time: the canary steps' minimum durations and the bake. */
+  plannedSeconds: number;
+  intervalSeconds: number;
+  passAlpha: number;
+  power: number;
+}
+
+export function planLatencyEvidence(input: LatencyEvidenceInput): LatencyEvidencePlan {
+  const g = input.guardrail;
+  const name = g.metric === 'latency_p99' ? 'p99' : 'p95';
+  const t = g.metric === 'latency_p99' ? 0.01 : 0.05;
+  const s0 = shareAboveKnownQuantiles(
+    [
+      [0.95, input.currentP95Ms],
+      [0.99, input.currentP99Ms],
+    ],
+    g.threshold,
+  );
+  const head = `${name} < ${fmt(g.threshold)} ms`;
+  const base = {
+    metric: g.metric,
+    thresholdMs: g.threshold,
+    allowedSlowPercent: t * 100,
+  };
+  // Without today's figures, assume a healthy canary sits at half the allowed share.
+  const expected = s0 ?? t / 2;
+  if (expected >= t) {
+    return {
+      ...base,
+      expectedSlowPercent: round(expected * 100, 3),
+      requestsNeeded: -1,
+      secondsNeeded: -1,
+      adequate: false,
+      withinPlannedTime: false,
+      note: `${head}: today about ${fmt(round(expected * 100, 2))} % of requests are already slower (${fmt(t * 100)} % allowed): a canary like today's can never pass it; renegotiate the guardrail`,
+    };
+  }
+  const zPass = normalQuantile(1 - input.passAlpha);
+  const zPower = normalQuantile(input.power);
+  const num = zPass * Math.sqrt(t * (1 - t)) + zPower * Math.sqrt(expected * (1 - expected));
+  const needed = Math.ceil(Math.max(g.minimumEvidence.minRequests, (num * num) / (t - expected) ** 2));
+  const rate = input.qps * ((input.firstStepPercent ?? 100) / 100);
+  const today =
+    s0 === null
+      ? 'today’s share unknown, assumed half the allowance'
+      : `today about ${fmt(round(s0 * 100, 2))} % of requests are slower`;
+  if (!(rate > 0)) {
+    return {
+      ...base,
+      expectedSlowPercent: s0 === null ? -1 : round(s0 * 100, 3),
+      requestsNeeded: needed,
+      secondsNeeded: -1,
+      adequate: false,
+      withinPlannedTime: false,
+      note: `${head} (${today}, ${fmt(t * 100)} % allowed): passing needs about ${grouped(needed)} canary requests; no traffic figure, so the time is unknown`,
+    };
+  }
+  const seconds = Math.ceil(Math.max(needed / rate, g.minimumEvidence.minIntervals * input.intervalSeconds));
+  const adequate = seconds <= input.durationSeconds;
+  const withinPlannedTime = seconds <= input.plannedSeconds;
+  const verdict = adequate
+    ? 'within the first step'
+    : withinPlannedTime
+      ? `longer than the first step (${durationText(input.durationSeconds)}) but within the planned ${durationText(input.plannedSeconds)}: the first step holds until it concludes`
+      : `longer than the planned ${durationText(input.plannedSeconds)}: the rollout will ask a person at the planned time unless the first step runs longer or at a larger share`;
+  return {
+    ...base,
+    expectedSlowPercent: s0 === null ? -1 : round(s0 * 100, 3),
+    requestsNeeded: needed,
+    secondsNeeded: seconds,
+    adequate,
+    withinPlannedTime,
+    note: `${head} (${today}, ${fmt(t * 100)} % allowed): passing needs about ${grouped(needed)} canary requests, about ${durationText(seconds)} at ${fmt(round(rate, 3))} requests/s: ${verdict}`,
+  };
 }

@@ -4,7 +4,7 @@
  * terms, rollback plan), so any amendment yields a new hash and voids earlier approvals.
  */
 import { proposeTerms } from './amendment.js';
-import { planCanaryEvidence } from './canaryEvidence.js';
+import { planContractEvidence } from './canaryEvidence.js';
 import { sha256Canonical } from './canonicalJson.js';
 import { canTransition, transition } from './contractState.js';
 import { draftSuggestions, draftTerms } from './contractTerms.js';
@@ -153,15 +153,5 @@ export function canaryEvidenceFor(
   terms: ContractTerms,
   policy: Policy,
 ): CanaryEvidencePlan {
-  const error = terms.guardrails.find((g) => g.metric === 'error_rate');
-  const first = terms.ramp.steps[0];
-  return planCanaryEvidence({
-    baselineErrorRatePercent: request.slo.currentErrorRatePercent,
-    thresholdPercent: error?.threshold ?? 0,
-    qps: request.slo.currentQps,
-    firstStepPercent: first ? first.trafficPercent : null,
-    durationSeconds: first ? first.minDurationSeconds : terms.ramp.bakeTimeSeconds,
-    alpha: policy.canaryEvidence.alpha,
-    power: policy.canaryEvidence.power,
-  });
+  return planContractEvidence(request.slo, terms, policy);
 }

@@ -198,6 +198,26 @@ export interface CanaryEvidencePlan {
   /** false when the first step's minimum duration is too short to see the effect at the expected traffic. */
   adequate: boolean;
   note: string;
+  /** Whether each latency guardrail can conclude (PASS a healthy canary) at the service's traffic, and when. */
+  latency?: LatencyEvidencePlan[];
+}
+
+export interface LatencyEvidencePlan {
+  metric: 'latency_p95' | 'latency_p99';
+  thresholdMs: number;
+  /** Today's share of requests slower than the threshold (from the current p95/p99), %; -1 when unknown. */
+  expectedSlowPercent: number;
+  /** The share the guardrail allows (5 % for p95, 1 % for p99). */
+  allowedSlowPercent: number;
+  /** Canary requests a healthy canary needs to PASS with the stated power; -1 when it never can. */
+  requestsNeeded: number;
+  /** Seconds to gather them at the first step's share; -1 when unknown or never. */
+  secondsNeeded: number;
+  /** Gathered within the first step's minimum duration. */
+  adequate: boolean;
+  /** Gathered within the rollout's planned time (steps and bake) at the first step's share. */
+  withinPlannedTime: boolean;
+  note: string;
 }
 
 export interface RollbackStep {

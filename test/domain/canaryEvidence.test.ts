@@ -3,6 +3,7 @@ import {
   minimumDetectableEffect,
   normalQuantile,
   planCanaryEvidence,
+  planLatencyEvidence,
   requestsNeeded,
 } from '../../src/domain/canaryEvidence.js';
 
@@ -119,5 +120,58 @@ describe('planCanaryEvidence', () => {
     expect(at({ firstStepPercent: 5 })).toBeGreaterThan(at({}));
     expect(at({ alpha: 0.01 })).toBeGreaterThan(at({}));
     expect(at({ power: 0.95 })).toBeGreaterThan(at({}));
+  });
+});
+
+describe('planLatencyEvidence', () => {
+  const p99 = {
+    metric: 'latency_p99' as const,
+    comparator: '<' as const,
+    threshold: 627,
+    unit: 'ms' as const,
+    windowSeconds: 900,
+    minimumEvidence: { minRequests: 1000, minIntervals: 3 },
+    basis: 'test',
+  };
+  const plan = (qps: number, extra: Partial<Parameters<typeof planLatencyEvidence>[0]> = {}) =>
+    planLatencyEvidence({
+      guardrail: p99,
+      currentP95Ms: 290,
+      currentP99Ms: 480,
+      qps,
+      firstStepPercent: 10,
+      durationSeconds: 420,
+      plannedSeconds: 3060,
+      intervalSeconds: 300,
+      passAlpha: 0.1,
+      power: 0.8,
+      ...extra,
+    });
+
+  it('reads today’s slow share off the current p95/p99 and sizes the requests a healthy canary needs', () => {
+    const busy = plan(500);
+    // p99 480 ms, threshold 627 ms: a little under 0.4 % of requests are slower today (log-normal between p95 and p99).
+    expect(busy.expectedSlowPercent).toBeGreaterThan(0.2);
+    expect(busy.expectedSlowPercent).toBeLessThan(0.5);
+    expect(busy.requestsNeeded).toBeGreaterThanOrEqual(1000);
+    // 50 requests/s at the first step: 1,000 requests in 20 s, but three intervals of 300 s are needed anyway.
+    expect(busy.secondsNeeded).toBe(900);
+    expect(busy.adequate).toBe(false);
+    expect(busy.withinPlannedTime).toBe(true);
+    expect(busy.note).toContain('within the planned');
+  });
+
+  it('at the PetShop’s 1.6 requests/s a p99 cannot conclude in the planned time: the note says a person will be asked', () => {
+    const quiet = plan(1.6);
+    expect(quiet.secondsNeeded).toBeGreaterThan(3060);
+    expect(quiet.withinPlannedTime).toBe(false);
+    expect(quiet.note).toContain('will ask a person at the planned time');
+  });
+
+  it('a guardrail today’s latency already breaks can never pass', () => {
+    const broken = plan(500, { currentP99Ms: 700 });
+    expect(broken.requestsNeeded).toBe(-1);
+    expect(broken.adequate).toBe(false);
+    expect(broken.note).toContain('can never pass');
   });
 });

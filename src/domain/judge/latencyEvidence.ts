@@ -58,7 +58,27 @@ function quantilePoints(s: VersionView): { x: number; z: number }[] {
 
 /** Estimated share of requests slower than `thresholdMs` from the reported quantiles; null with fewer than two. */
 export function shareAboveFromQuantiles(s: VersionView, thresholdMs: number): number | null {
-  const points = quantilePoints(s);
+  return shareAboveQuantiles(quantilePoints(s), thresholdMs);
+}
+
+/**
+ * Share slower than `thresholdMs` given known quantiles (p → ms), e.g. today's p95 and p99 of a service; null with
+ * fewer than two usable ones.
+ */
+export function shareAboveKnownQuantiles(known: ReadonlyArray<readonly [number, number]>, thresholdMs: number) {
+  const points: { x: number; z: number }[] = [];
+  for (const [p, ms] of [...known].sort((a, b) => a[0] - b[0])) {
+    const z = Z.find(([q]) => q === p)?.[1];
+    if (z === undefined || !(ms > 0)) continue;
+    const x = Math.log(ms);
+    const last = points[points.length - 1];
+    if (last && x <= last.x) continue;
+    points.push({ x, z });
+  }
+  return shareAboveQuantiles(points, thresholdMs);
+}
+
+function shareAboveQuantiles(points: readonly { x: number; z: number }[], thresholdMs: number): number | null {
   if (points.length < 2 || !(thresholdMs > 0)) return null;
   const x = Math.log(thresholdMs);
   let i = 0;

@@ -358,3 +358,60 @@ describe('a whole rollout', () => {
     expect(state.phase === 'promoted' && state.at).toBe(iso(1200)); // 5 + 5 + 10 minutes
   });
 });
+
+describe('asking a person at the planned time (a rollout that cannot conclude)', () => {
+  // Planned time: 300 + 300 s of steps and a 600 s bake = 1200 s; slack (progress deadline) 600 s.
+  const started = () => step(initialRolloutState(), { type: 'start', actor: 'alice' }, terms, at(0)).state;
+  const hold = (reasons: string[]): RolloutEvent => ({
+    type: 'evaluation',
+    verdict: 'HOLD',
+    canaryRequests: 100,
+    reasons,
+  });
+
+  it('a first step that holds keeps gathering evidence past its own deadline while the plan has time left', () => {
+    let state = started();
+    for (let s = 60; s <= 1740; s += 60) {
+      state = step(state, hold(['p99 latency: gathering evidence, 400/1000 canary requests']), terms, at(s)).state;
+    }
+    expect(state.phase).toBe('progressing');
+  });
+
+  it('asks at the planned end plus the slack, with the numbers and the judge’s reasons', () => {
+    let state = started();
+    let asked: { type: string; kind?: string; message?: string } | undefined;
+    for (let s = 60; s <= 1800 && state.phase !== 'paused'; s += 60) {
+      const r = step(state, hold(['p99 latency: gathering evidence, 400/1000 canary requests']), terms, at(s));
+      state = r.state;
+      asked = r.effects.find((e) => e.type === 'post_alert');
+    }
+    expect(state.phase).toBe('paused');
+    expect(state.phase === 'paused' && state.pausedAt).toBe(iso(1800));
+    expect(asked?.kind).toBe('progress_deadline');
+    expect(asked?.message).toContain('1800 s into a rollout planned for 1200 s (+600 s slack)');
+    expect(asked?.message).toContain('step 1/2 at 10 %');
+    expect(asked?.message).toContain('no passing verdict (latest HOLD)');
+    expect(asked?.message).toContain('the judge: p99 latency: gathering evidence, 400/1000 canary requests');
+    expect(asked?.message).toContain('a person must resume');
+  });
+
+  it('after a resume the step gets a fresh deadline of its own, and time paused does not count against the plan', () => {
+    let state = started();
+    for (let s = 60; s <= 1800 && state.phase !== 'paused'; s += 60)
+      state = step(state, hold(['undecided']), terms, at(s)).state;
+    expect(state.phase).toBe('paused');
+    state = step(state, { type: 'resume', actor: 'bob' }, terms, at(3600)).state;
+    expect(state.phase).toBe('progressing');
+    expect(state.phase === 'progressing' && state.rolloutStartedAt).toBe(iso(1800));
+    // The step's own deadline counts from the resume: 300 s minimum + 600 s slack.
+    state = step(state, hold(['undecided']), terms, at(4440)).state;
+    expect(state.phase).toBe('progressing');
+    state = step(state, hold(['undecided']), terms, at(4500)).state;
+    expect(state.phase).toBe('paused');
+  });
+
+  it('a state saved before the planned time existed keeps the step deadline', () => {
+    const old = progressing({ stepRequests: 0, lastVerdict: 'HOLD' });
+    expect(step(old, { type: 'step_timer_elapsed' }, terms, at(900)).state.phase).toBe('paused');
+  });
+});
