@@ -28,7 +28,7 @@ export interface RateLimitSettings {
    * The client key; default the client IP (`req.ip`). Behind a reverse proxy set express's `trust proxy` (so req.ip
    * is the caller, not the proxy) or key by something else, or every caller shares one budget.
    */
-  keyGenerator?: (req: Request) => string;
+  keyGenerator?: (req: Request, res?: Response) => string;
 }
 
 export function jsonRateLimiter(settings: RateLimitSettings, what: string): RequestHandler {

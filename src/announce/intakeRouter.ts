@@ -4,12 +4,17 @@
  * it: the card appears in the service's channel. `GET /api/contracts/:id` lets the pipeline poll the decision with a
  * bearer token; `?include=contract` adds the whole contract.
  *
- * Order of checks: rate limit (429) → body size (413) → media type (415) → signature (401) → JSON and request
- * validation (400) → de-duplication (200 with the existing contract) → announcement (202). Nothing is recorded for
- * a request that fails any check before the announcement.
+ * Order of checks: body size (413, from Content-Length before anything is read) → media type (415) → signature
+ * (401) → rate limit (429) → JSON and request validation (400) → de-duplication (200 with the existing contract) →
+ * announcement (202). Nothing is recorded for a request that fails any check before the announcement.
+ *
+ * The signature is checked before any limit, so callers without the secret cannot use up a pipeline's budget: a
+ * signed request counts against its service's budget (the service named in the signed body), a request that fails
+ * the signature against a separate budget for unauthenticated traffic, per client address (set TRUST_PROXY behind an
+ * ingress so that is the caller's address, not the ingress's).
  */
 import { randomUUID } from 'node:crypto';
-import express, { type Request, type Response, Router } from 'express';
+import express, { type NextFunction, type Request, type RequestHandler, type Response, Router } from 'express';
 import { RequestValidationError } from '../domain/errors.js';
 import type { DeploymentRequest } from '../domain/model.js';
 import { type DeploymentRequestDefaults, parseDeploymentRequest } from '../domain/request.js';
@@ -29,6 +34,7 @@ import type { AnnouncementLedger, AnnounceResult, ContractStatus, DeploymentAnno
 export const DEFAULT_INTAKE_BODY_LIMIT = 256 * 1024;
 export const DEFAULT_INTAKE_RATE_LIMIT: RateLimitSettings = { windowMs: 60_000, limit: 30 };
 export const DEFAULT_STATUS_RATE_LIMIT: RateLimitSettings = { windowMs: 60_000, limit: 240 };
+export const DEFAULT_UNAUTHENTICATED_RATE_LIMIT: RateLimitSettings = { windowMs: 60_000, limit: 60 };
 
 export interface IntakeRouterOptions {
   /** CHAOS_INTAKE_SECRET: signs POST bodies, and is accepted as a bearer token for GET /api/contracts/:id. */
@@ -40,10 +46,12 @@ export interface IntakeRouterOptions {
   ledger?: AnnouncementLedger;
   /** Largest accepted body in bytes (default 256 KiB). */
   bodyLimitBytes?: number;
-  /** Per-client limit on POSTs (default 30 a minute); false disables it. */
+  /** Limit on signed POSTs per service (default 30 a minute); false disables it. */
   rateLimit?: RateLimitSettings | false;
-  /** Per-client limit on status polls (default 240 a minute); false disables it. */
+  /** Limit on status polls per read token (default 240 a minute); false disables it. */
   statusRateLimit?: RateLimitSettings | false;
+  /** Limit on requests failing the signature or token check, per client address (default 60 a minute). */
+  unauthenticatedRateLimit?: RateLimitSettings | false;
   /** Wire-format values applied when a request lacks them (e.g. organisation-wide SLO targets). */
   defaults?: DeploymentRequestDefaults;
   newDeliveryId?: () => string;
@@ -60,27 +68,38 @@ export function createIntakeRouter(options: IntakeRouterOptions): Router {
   const newDeliveryId = options.newDeliveryId ?? randomUUID;
   const readTokens = [options.secret, ...(options.readTokens ?? [])];
 
-  const postLimiter =
-    options.rateLimit === false ? [] : [jsonRateLimiter(options.rateLimit ?? DEFAULT_INTAKE_RATE_LIMIT, 'deployments')];
-  const statusLimiter =
-    options.statusRateLimit === false
-      ? []
-      : [jsonRateLimiter(options.statusRateLimit ?? DEFAULT_STATUS_RATE_LIMIT, 'status requests')];
+  const postLimiter = verifiedLimiter(options.rateLimit, DEFAULT_INTAKE_RATE_LIMIT, 'deployments');
+  const statusLimiter = verifiedLimiter(options.statusRateLimit, DEFAULT_STATUS_RATE_LIMIT, 'status requests');
+  const unauthenticated =
+    options.unauthenticatedRateLimit === false
+      ? passThrough
+      : jsonRateLimiter(
+          options.unauthenticatedRateLimit ?? DEFAULT_UNAUTHENTICATED_RATE_LIMIT,
+          'unauthenticated requests',
+        );
   const raw = express.raw({ type: ['application/json', 'application/*+json'], limit });
 
-  router.post('/api/deployments', ...postLimiter, raw, async (req: Request, res: Response) => {
+  const signed = async (req: Request, res: Response, next: NextFunction) => {
     const body: unknown = req.body;
     if (!Buffer.isBuffer(body)) {
       res.status(415).json({ error: 'unsupported_media_type', message: 'send the request as application/json' });
       return;
     }
     if (!(await hubSignatureValid(options.secret, body, req.get('x-hub-signature-256')))) {
-      res.status(401).json({
-        error: 'unauthorized',
-        message: 'missing or wrong X-Hub-Signature-256 (sha256=<HMAC-SHA256 of the body with the intake secret>)',
+      unauthenticated(req, res, () => {
+        res.status(401).json({
+          error: 'unauthorized',
+          message: 'missing or wrong X-Hub-Signature-256 (sha256=<HMAC-SHA256 of the body with the intake secret>)',
+        });
       });
       return;
     }
+    res.locals.rateKey = `service:${serviceNameOf(body)}`;
+    next();
+  };
+
+  router.post('/api/deployments', raw, signed, postLimiter, async (req: Request, res: Response) => {
+    const body = req.body as Buffer;
     const givenDelivery = req.get('x-delivery-id');
     if (givenDelivery !== undefined && !DELIVERY_ID.test(givenDelivery)) {
       res.status(400).json({
@@ -123,15 +142,23 @@ export function createIntakeRouter(options: IntakeRouterOptions): Router {
     }
   });
 
-  router.get('/api/contracts/:id', ...statusLimiter, async (req: Request, res: Response) => {
+  const readTokenChecked = (req: Request, res: Response, next: NextFunction) => {
     const token = bearerToken(req.get('authorization'));
-    if (!readTokens.some((expected) => tokenMatches(token, expected))) {
-      res
-        .status(401)
-        .set('www-authenticate', 'Bearer')
-        .json({ error: 'unauthorized', message: 'send Authorization: Bearer <intake secret or read token>' });
+    const which = readTokens.findIndex((expected) => tokenMatches(token, expected));
+    if (which < 0) {
+      unauthenticated(req, res, () => {
+        res
+          .status(401)
+          .set('www-authenticate', 'Bearer')
+          .json({ error: 'unauthorized', message: 'send Authorization: Bearer <intake secret or read token>' });
+      });
       return;
     }
+    res.locals.rateKey = `token:${which}`;
+    next();
+  };
+
+  router.get('/api/contracts/:id', readTokenChecked, statusLimiter, async (req: Request, res: Response) => {
     const id = String(req.params.id);
     if (!CONTRACT_ID.test(id)) {
       res.status(400).json({ error: 'invalid_contract_id', message: 'not a contract id' });
@@ -155,6 +182,33 @@ export function createIntakeRouter(options: IntakeRouterOptions): Router {
 
   router.use(bodyErrorHandler(limit));
   return router;
+}
+
+const passThrough: RequestHandler = (_req, _res, next) => next();
+
+/** A limit applied after authentication: per verified sender (`res.locals.rateKey`) unless a key is given. */
+function verifiedLimiter(
+  settings: RateLimitSettings | false | undefined,
+  fallback: RateLimitSettings,
+  what: string,
+): RequestHandler {
+  if (settings === false) return passThrough;
+  const chosen = settings ?? fallback;
+  return jsonRateLimiter(
+    { ...chosen, keyGenerator: chosen.keyGenerator ?? ((_req, res) => String(res?.locals.rateKey ?? 'unknown')) },
+    what,
+  );
+}
+
+/** The service a signed body names (its rate-limit key); the body is validated properly later. */
+function serviceNameOf(body: Buffer): string {
+  try {
+    const value = JSON.parse(body.toString('utf8')) as { service_name?: unknown; serviceName?: unknown };
+    const name = value.service_name ?? value.serviceName;
+    return typeof name === 'string' ? name.slice(0, 200) : 'unnamed';
+  } catch {
+    return 'unparsable';
+  }
 }
 
 /** JSON text → request; syntax errors name line and column (see jsonSyntax.ts), the rest is request.ts's. */

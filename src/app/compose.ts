@@ -177,6 +177,7 @@ export async function composeApp(config: AppConfig, overrides: ComposeOverrides 
   const http = createHttpApp({
     logger,
     metrics,
+    trustProxy: config.server.trustProxy,
     teams: (req, res) => adapter.process(req, res, async (context) => void (await application.run(context))),
     health: async (): Promise<HealthReport> => {
       const db = await store.health().catch((error: unknown) => ({ ok: false, detail: String(error) }));

@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import { isIP } from 'node:net';
 import { z } from 'zod';
 import { MAX_LEASE_MS, MIN_LEASE_MS } from '../domain/rollout/ownership.js';
 import { ConfigError, type ConfigIssue } from './errors.js';
@@ -74,6 +75,8 @@ export type RolloutConfig =
   | { target: 'kubernetes' | 'argo-rollouts'; namespace: string; kubeContext?: string }
   | { target: 'azure-container-apps'; subscriptionId: string; resourceGroup: string; containerApp: string };
 
+export type TrustProxy = boolean | number | string[];
+
 export interface ApproverConfig {
   /** Entra object ids (Teams `from.aadObjectId`). */
   teams: string[];
@@ -102,7 +105,12 @@ export interface StoreConfig {
 export interface AppConfig {
   mode: ChaosMode;
   logLevel: LogLevel;
-  server: { host: string; port: number };
+  /**
+   * `trustProxy`: which proxies' X-Forwarded-For express believes (express's `trust proxy`): false (none, the
+   * default), a number of hops, or addresses / CIDR ranges / loopback, linklocal, uniquelocal. Client addresses key
+   * the budget for unauthenticated requests, so behind an ingress this must name the ingress.
+   */
+  server: { host: string; port: number; trustProxy: TrustProxy };
   dataDir: string;
   /** Absent: the embedded PGlite store under dataDir. */
   databaseUrl?: string;
@@ -245,7 +253,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, options: LoadConfigOptions = 
   const config: AppConfig = {
     mode,
     logLevel,
-    server: { host, port },
+    server: { host, port, trustProxy: readTrustProxy(r) },
     dataDir,
     ...(databaseUrl ? { databaseUrl } : {}),
     store,
@@ -512,6 +520,33 @@ function readRollout(r: EnvReader): RolloutConfig {
   }
 }
 
+const PROXY_NAMES = new Set(['loopback', 'linklocal', 'uniquelocal']);
+
+function readTrustProxy(r: EnvReader): TrustProxy {
+  const raw = r.raw('TRUST_PROXY')?.trim();
+  if (raw === undefined || raw === '' || raw === 'false') return false;
+  if (raw === 'true') return true;
+  if (/^\d+$/.test(raw)) return Number(raw);
+  const entries = raw.split(',').map((entry) => entry.trim());
+  const bad = entries.filter((entry) => !PROXY_NAMES.has(entry) && !isAddressOrRange(entry));
+  if (bad.length > 0) {
+    r.problem(
+      'TRUST_PROXY',
+      `must be false, true, a hop count, or a comma-separated list of IP addresses, CIDR ranges or loopback / linklocal / uniquelocal (not ${bad.map((b) => JSON.stringify(b)).join(', ')})`,
+    );
+    return false;
+  }
+  return entries;
+}
+
+function isAddressOrRange(entry: string): boolean {
+  const [address = '', bits, ...rest] = entry.split('/');
+  const family = isIP(address);
+  if (family === 0 || rest.length > 0) return false;
+  if (bits === undefined) return true;
+  return /^\d+$/.test(bits) && Number(bits) <= (family === 4 ? 32 : 128);
+}
+
 function readGuardian(r: EnvReader): AppConfig['guardian'] {
   const leaseMs = r.read('ROLLOUT_LEASE_MS', integer(MIN_LEASE_MS, MAX_LEASE_MS)) ?? 60_000;
   const pollMs = r.read('ROLLOUT_POLL_MS', integer(50, 60_000)) ?? Math.min(1_000, Math.floor(leaseMs / 4));
@@ -561,6 +596,11 @@ function collectWarnings(config: AppConfig): string[] {
   const warnings: string[] = [];
   if (config.mode === 'production' && config.rollout.target === 'dry-run') {
     warnings.push('ROLLOUT_TARGET is dry-run: rollbacks and traffic changes are reported but not executed');
+  }
+  if (config.server.trustProxy === true) {
+    warnings.push(
+      'TRUST_PROXY=true believes any X-Forwarded-For: clients can pick their own address; name the ingress',
+    );
   }
   if (config.mode === 'production' && config.metrics.provider === 'simulator') {
     warnings.push('METRICS_PROVIDER is simulator: rollouts are judged on simulated metrics');

@@ -32,6 +32,8 @@ export interface HttpAppOptions {
   routers?: { path: string; router: Router }[];
   /** Build info for /healthz. */
   version?: string;
+  /** express's `trust proxy` (TRUST_PROXY): which proxies' X-Forwarded-For names the client; default none. */
+  trustProxy?: boolean | number | string[];
 }
 
 const MAX_ID = 1024;
@@ -75,7 +77,7 @@ export function createHttpApp(options: HttpAppOptions): Express {
   const { logger, metrics } = options;
   const app = express();
   app.disable('x-powered-by');
-  app.set('trust proxy', false);
+  app.set('trust proxy', options.trustProxy ?? false);
   app.use(helmet({ contentSecurityPolicy: false }));
 
   app.use((req, res, next) => {

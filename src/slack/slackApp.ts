@@ -12,6 +12,7 @@
  * Everything is acknowledged first (processBeforeResponse: false, so the 200 leaves at ack()); the store, the model
  * and the Web API are only touched afterwards. Bodies Bolt could not route get a 400 naming the problem.
  */
+
 import {
   App,
   type Logger as BoltLogger,
@@ -58,6 +59,7 @@ import {
   slashCommandSchema,
   viewSubmissionSchema,
 } from './payloads.js';
+import { DEFAULT_SLACK_BODY_LIMIT, type SlackRequestGuardOptions, slackRequestGuard } from './requestGuard.js';
 import type { SlackSurface } from './slackSurface.js';
 import { conversationKindOfChannel, slackThread } from './threads.js';
 
@@ -92,6 +94,8 @@ export interface SlackAppOptions {
   botIdentity?: { botId?: string; botUserId: string };
   /** Bolt answers an unacknowledged request after this long; default 3,001 ms (Slack's budget is 3 s). */
   unhandledRequestTimeoutMillis?: number;
+  /** HTTP mode: body limit and rate limits in front of Bolt (see requestGuard.ts for the defaults). */
+  guard?: Omit<SlackRequestGuardOptions, 'signingSecret'>;
 }
 
 export interface SlackApp {
@@ -147,8 +151,12 @@ export function createSlackApp(options: SlackAppOptions): SlackApp {
     });
   } else {
     router = express.Router();
+    // Before Bolt's own route: size, then signature, then the rate limits (requestGuard.ts).
+    const guard = { ...options.guard, signingSecret: options.signingSecret ?? '' };
+    router.use(...slackRequestGuard(guard));
     receiver = new SlackEventsReceiver({
       signingSecret: options.signingSecret ?? '',
+      bodyLimit: guard.bodyLimitBytes ?? DEFAULT_SLACK_BODY_LIMIT,
       endpoints: '/',
       router,
       processBeforeResponse: false,

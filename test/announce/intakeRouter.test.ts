@@ -177,6 +177,29 @@ describe('POST /api/deployments', () => {
     expect([await send('ci-a', 1), await send('ci-b', 2), await send('ci-a', 3)]).toEqual([202, 202, 429]);
   });
 
+  it('checks the signature before any limit: a flood of unsigned requests never blocks a signed one', async () => {
+    const { announcer, url } = await start({
+      rateLimit: { windowMs: 60_000, limit: 2 },
+      unauthenticatedRateLimit: { windowMs: 60_000, limit: 3 },
+    });
+    const junk: number[] = [];
+    for (let i = 0; i < 10; i++)
+      junk.push((await post(url, example, {}, 'not-the-intake-secret-but-long-enough')).status);
+    expect(junk).toEqual([401, 401, 401, 429, 429, 429, 429, 429, 429, 429]);
+    expect((await post(url, example)).status).toBe(202);
+    expect(announcer.announcements).toHaveLength(1);
+  });
+
+  it('keys the signed budget by the service named in the signed body', async () => {
+    const { url } = await start({ rateLimit: { windowMs: 60_000, limit: 1 } });
+    const send = async (service: string, i: number) =>
+      (await post(url, JSON.stringify({ ...JSON.parse(example), service_name: service, deployment_id: `s-${i}` })))
+        .status;
+    expect([await send('payment-service', 1), await send('payment-service', 2), await send('checkout', 3)]).toEqual([
+      202, 429, 202,
+    ]);
+  });
+
   it('answers 422 when the service has no channel, and 503 when the announcer fails', async () => {
     const { announcer, url } = await start();
     announcer.unknownServices.add('payment-service');

@@ -61,7 +61,7 @@ describe('loadConfig defaults', () => {
 
   it('keeps an explicit HOST and PORT', () => {
     const config = loadConfig({ HOST: '::', PORT: '0' }, noFiles);
-    expect(config.server).toEqual({ host: '::', port: 0 });
+    expect(config.server).toEqual({ host: '::', port: 0, trustProxy: false });
   });
 
   it('derives production mode from NODE_ENV and lets CHAOS_MODE override it', () => {

@@ -12,7 +12,7 @@ import { ChatService } from '../../src/chat/service.js';
 import { DEFAULT_POLICY } from '../../src/domain/policy.js';
 import { createNegotiationService, InMemoryTurnLog } from '../../src/negotiation/index.js';
 import { MemoryEventDeduper } from '../../src/slack/eventDeduper.js';
-import { createSlackApp, type SlackApp, type SlackAppLogger } from '../../src/slack/slackApp.js';
+import { createSlackApp, type SlackApp, type SlackAppLogger, type SlackAppOptions } from '../../src/slack/slackApp.js';
 import { createSlackSurface, type SlackSurface } from '../../src/slack/slackSurface.js';
 import { MemoryChatStore } from '../chat/memoryChatStore.js';
 import { type FakeSlackApi, startFakeSlackApi } from '../harness/fakeSlackApi.js';
@@ -73,6 +73,8 @@ export interface HarnessOptions {
   approvers?: string[];
   /** Milliseconds between posts in one channel (production: 1,000). */
   intervalMs?: number;
+  /** Body and rate limits in front of Bolt (production defaults otherwise). */
+  guard?: SlackAppOptions['guard'];
 }
 
 export async function startSlackHarness(options: HarnessOptions = {}): Promise<SlackHarness> {
@@ -117,6 +119,7 @@ export async function startSlackHarness(options: HarnessOptions = {}): Promise<S
     signingSecret: SIGNING_SECRET,
     rememberEvent: deduper.remember,
     logger,
+    ...(options.guard ? { guard: options.guard } : {}),
   });
   if (!slack.router) throw new Error('HTTP mode expected');
 
