@@ -27,6 +27,7 @@ import {
 } from './activity.js';
 import { FILE_DOWNLOAD_INFO, fileProblemCard, readTeamsFiles, textWithFiles } from './files.js';
 import { type TeamsSurface, toActivity } from './surface.js';
+import { TurnScheduler } from './turnScheduler.js';
 
 export interface TeamsBotLogger {
   info(obj: object, msg?: string): void;
@@ -47,6 +48,8 @@ export interface TeamsBotOptions {
    * delivers every channel message; those without an @mention are handled only in contract threads. Absent: ignored.
    */
   isContractThread?: (threadKey: string) => Promise<boolean>;
+  /** Orders click and message turns; default: clicks first, at most 8 message turns at once. */
+  scheduler?: TurnScheduler;
 }
 
 const INVOKE_ADAPTIVE = 'application/vnd.microsoft.card.adaptive';
@@ -66,6 +69,8 @@ export function createTeamsApplication(options: TeamsBotOptions): Application<Tu
     adaptiveCards: { actionExecuteResponseType: AdaptiveCardActionExecuteResponseType.REPLACE_FOR_ALL },
   });
 
+  // Clicks go ahead of message turns (./turnScheduler.ts).
+  const turns = options.scheduler ?? new TurnScheduler();
   const contractThreads = new Set<string>();
   /** Channel messages without an @mention: only replies in a contract's thread (the rest is people talking). */
   const isForTheBot = async (activity: TurnContext['activity']): Promise<boolean> => {
@@ -80,7 +85,7 @@ export function createTeamsApplication(options: TeamsBotOptions): Application<Tu
     return true;
   };
 
-  app.activity(ActivityTypes.Message, async (context) => {
+  const onMessage = async (context: TurnContext): Promise<void> => {
     const activity = context.activity;
     // Ignored chatter leaves no trace: nothing is stored or answered.
     if (!(await isForTheBot(activity))) return;
@@ -123,7 +128,8 @@ export function createTeamsApplication(options: TeamsBotOptions): Application<Tu
       ...(activity.id ? { eventId: activity.id } : {}),
     };
     await chat.handleMessage(message, replier);
-  });
+  };
+  app.activity(ActivityTypes.Message, (context) => turns.message(() => onMessage(context)));
 
   app.conversationUpdate('membersAdded', async (context) => {
     const botId = context.activity.recipient?.id;
@@ -133,7 +139,7 @@ export function createTeamsApplication(options: TeamsBotOptions): Application<Tu
     }
   });
 
-  app.adaptiveCards.actionExecute<Record<string, unknown>>([...CARD_VERBS], async (context, _state, data) => {
+  const onCardAction = async (context: TurnContext, data: Record<string, unknown>) => {
     const activity = context.activity;
     const verb = (activity.value as { action?: { verb?: string } } | undefined)?.action?.verb as CardVerb;
     const conversationKey = conversationKeyOf(activity);
@@ -177,7 +183,10 @@ export function createTeamsApplication(options: TeamsBotOptions): Application<Tu
         // A string answer is a message only the clicker sees; the card stays as it is.
         return result.text;
     }
-  });
+  };
+  app.adaptiveCards.actionExecute<Record<string, unknown>>([...CARD_VERBS], (context, _state, data) =>
+    turns.click(() => onCardAction(context, data)),
+  );
 
   app.error(async (context, error) => {
     logger.error({ err: error, activityType: context.activity.type }, 'Teams turn failed');
