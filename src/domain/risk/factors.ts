@@ -3,9 +3,10 @@
  *
  * Signals, strongest first: added diff lines, file paths (explicit rules + words of directory/file names), risk tags,
  * change descriptions, commit messages. Text is matched on whole words (tokenize.ts). Every factor is counted once per
- * deployment; its severity is the highest severity among its signals, and its points come from FACTOR_POINTS.
- * Documentation and test files do not ship, so their paths, diffs and descriptions are not scanned (their risk tags
- * still are: a tag is an explicit statement by the author).
+ * deployment; its severity is the highest severity among its signals. Its points come from the calibrated model
+ * (riskModel.ts), and only through path rules with measured lift (`FactorDetection.pathRules`).
+ * Files that do not ship (docs, release notes, CI jobs, lint configuration, tests) are not scanned: their paths, diffs
+ * and descriptions raise nothing (their risk tags still do: a tag is an explicit statement by the author).
  *
  * Everything here only ever adds signals when changes are added, so the detected severities are monotone
  * non-decreasing in the set of changes.
@@ -19,21 +20,6 @@ const SEVERITIES: readonly Severity[] = ['low', 'medium', 'high'];
 
 /** Factors detected from content (everything except change_size_spread, which comes from the size model). */
 export type ContentFactor = Exclude<RiskFactor, 'change_size_spread'>;
-
-/** Points a factor adds to the score, by its highest severity. */
-export const FACTOR_POINTS: Record<ContentFactor, Record<Severity, number>> = {
-  database_migration: { low: 12, medium: 22, high: 32 },
-  permissions_authz: { low: 10, medium: 16, high: 24 },
-  encryption_secrets: { low: 10, medium: 16, high: 24 },
-  api_contract: { low: 8, medium: 15, high: 22 },
-  networking_load_balancing: { low: 8, medium: 14, high: 20 },
-  infrastructure_as_code: { low: 8, medium: 14, high: 20 },
-  caching: { low: 8, medium: 12, high: 18 },
-  traffic_pattern: { low: 8, medium: 12, high: 18 },
-  storage: { low: 8, medium: 12, high: 18 },
-  dependency_update: { low: 6, medium: 10, high: 16 },
-  configuration_flags: { low: 4, medium: 8, high: 12 },
-};
 
 export const FACTOR_LABELS: Record<RiskFactor, string> = {
   caching: 'caching',

@@ -1,5 +1,7 @@
 /**
- * Calibrated size-and-spread component of the risk score.
+ * The size-only model v1: the previous size-and-spread term of the risk score, kept as the baseline of
+ * docs/calibration.md (appendix) and for its card helpers (summarizeSpread, formatCount). The product now scores with
+ * the whole calibrated model in riskModel.ts (risk-model.v2.json).
  *
  * A logistic regression on log-scaled change metrics (Kamei et al. 2013), fitted by `npm run calibrate`
  * (scripts/calibrate.ts) on about 72,000 real commits of five projects and stored as versioned data in

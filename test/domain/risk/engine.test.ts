@@ -22,10 +22,10 @@ function factorSet(text: string): RiskFactor[] {
 
 describe('levels for the seed and the prior CLI examples', () => {
   it('seed (payment schema change + Redis caching + API protobuf, production, 243 lines): critical', () => {
-    // database schema change on the payment path (medium, also tagged "database"), Redis caching (medium),
-    // API response serialization to protobuf (medium), 243 lines in 3 files, production, and the change touches the
-    // declared critical database and high-criticality cache dependencies; the author tagged it "critical".
-    // The prior system said critical (83.96) for the wrong reasons (keyword double counting).
+    // risk-model.v2: 243 added lines in 3 shipping files give the size points (60.3, odds of a later fix above 1:1);
+    // the database schema change, Redis caching and protobuf serialization are evidence with 0 points (no measured
+    // lift); the change touches the declared critical database and high-criticality cache dependencies and the author
+    // tagged it "critical" (context +17). Critical, as before (the prior system said 83.96, by keyword double counting).
     const breakdown = assessRiskDetailed(parseDeploymentJson(SEED));
     expect(['high', 'critical']).toContain(breakdown.assessment.level);
     expect(breakdown.assessment.level).toBe('critical');
@@ -34,9 +34,8 @@ describe('levels for the seed and the prior CLI examples', () => {
   });
 
   it('CLI default (cache TTL + API response serialization, production, rollback possible): high', () => {
-    // Two medium factors (a TTL change and an API response format change clients depend on), 123 lines, production,
-    // and the error rate already at half of its target (0.05 of 0.1 %). Rollback is possible, nothing touches data:
-    // high, not critical. The prior ensemble also said high (69.16).
+    // 123 lines (size 52.7) and the error rate already at half of its target (+5); the TTL and API response format
+    // changes are evidence with 0 points. Rollback is possible: high, not critical. The prior ensemble also said high.
     const a = assessRiskDetailed(parseDeploymentJson(fixture('prior-cli-default.json')));
     expect(a.assessment.level).toBe('high');
     expect(factorSet(fixture('prior-cli-default.json'))).toEqual(['api_contract', 'caching', 'change_size_spread']);
@@ -45,7 +44,8 @@ describe('levels for the seed and the prior CLI examples', () => {
 
   it('CLI high_risk (schema migration "with no fallback", no rollback capability): critical', () => {
     // A migration directory plus "schema migration" in the description, and the author says there is no fallback:
-    // database_migration at high severity. Production and no rollback capability on top: critical.
+    // database_migration at high severity (it drives the migration validators). 370 lines (size 64.1) and no rollback
+    // capability (+12): critical.
     const a = assessRiskDetailed(parseDeploymentJson(fixture('prior-cli-high_risk.json')));
     expect(a.assessment.level).toBe('critical');
     const db = a.assessment.findings.find((f) => f.factor === 'database_migration');
