@@ -74,6 +74,7 @@ export async function createIntegrations(input: {
       path: '/',
       router: announce.createIntakeRouter({
         secret: config.intakeSecret,
+        ...(config.statusTokens ? { readTokens: config.statusTokens } : {}),
         announcer,
         ledger,
         rateLimit: { windowMs: 60_000, limit: config.intakeRateLimitPerMinute },

@@ -131,6 +131,8 @@ export interface AppConfig {
   intakeSecret?: string;
   /** CI intake POSTs allowed per client and minute. */
   intakeRateLimitPerMinute: number;
+  /** Bearer tokens that may read contracts (`GET /api/contracts/:id`) but never post: CI status polls, the CLI. */
+  statusTokens?: string[];
   /** Shared token of the Flagger webhooks and the Argo Rollouts endpoints; absent: those endpoints are disabled. */
   engineWebhookToken?: string;
   /** Public base URL of the bot, for links in GitHub comments and Argo's web metric. */
@@ -226,6 +228,18 @@ export function loadConfig(env: NodeJS.ProcessEnv, options: LoadConfigOptions = 
     z.string().min(32, 'must be at least 32 characters (for example the output of `openssl rand -hex 32`)'),
   );
   const intakeRateLimitPerMinute = r.read('CHAOS_INTAKE_RATE_LIMIT', integer(1, 1_000_000)) ?? 30;
+  const statusTokens = r.read(
+    'CHAOS_STATUS_TOKENS',
+    z
+      .string()
+      .transform((text) =>
+        text
+          .split(',')
+          .map((t) => t.trim())
+          .filter(Boolean),
+      )
+      .pipe(z.array(z.string().min(24, 'each token must be at least 24 characters')).min(1, 'must list a token')),
+  );
   const engineWebhookToken = r.read(
     'CHAOS_ENGINE_WEBHOOK_TOKEN',
     z.string().min(24, 'must be at least 24 characters (for example the output of `openssl rand -hex 24`)'),
@@ -268,6 +282,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, options: LoadConfigOptions = 
     ...(policyFile ? { policyFile } : {}),
     ...(servicesFile ? { servicesFile } : {}),
     ...(intakeSecret ? { intakeSecret } : {}),
+    ...(statusTokens ? { statusTokens } : {}),
     intakeRateLimitPerMinute,
     ...(engineWebhookToken ? { engineWebhookToken } : {}),
     ...(publicUrl ? { publicUrl } : {}),

@@ -10,6 +10,7 @@ const SECRET_FIELDS = new Set([
   'appToken',
   'apiKey',
   'intakeSecret',
+  'statusTokens',
   'engineWebhookToken',
   'token',
   'privateKey',
@@ -29,7 +30,9 @@ function redactValue(value: unknown, key: string | undefined): unknown {
     if (key === 'databaseUrl') return redactUrlPassword(value);
     return value;
   }
-  if (Array.isArray(value)) return value.map((item) => redactValue(item, undefined));
+  if (Array.isArray(value)) {
+    return value.map((item) => (key !== undefined && SECRET_FIELDS.has(key) ? REDACTED : redactValue(item, undefined)));
+  }
   if (value !== null && typeof value === 'object') {
     return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, redactValue(v, k)]));
   }

@@ -8,6 +8,7 @@ const SECRETS = {
   SLACK_APP_TOKEN: 'xapp-slack-app-token-55cc',
   OPENAI_API_KEY: 'sk-openai-key-1234abcd',
   CHAOS_INTAKE_SECRET: 'intake-secret-0123456789abcdef0123456789',
+  CHAOS_STATUS_TOKENS: 'status-token-ci-0123456789abcdef',
   GITHUB_TOKEN: 'ghp_github-token-zzyy',
   GITHUB_WEBHOOK_SECRET: 'github-webhook-secret-8877',
   GITHUB_APP_PRIVATE_KEY: '-----BEGIN PRIVATE KEY-----\nprivate-key-body-qqq\n-----END PRIVATE KEY-----',
