@@ -1,8 +1,10 @@
 /**
  * Runs the composite action's script (.github/actions/chaos-gate/gate.sh) with bash, curl and openssl against the
- * real intake router on 127.0.0.1, with an in-memory announcer that decides after a few polls.
+ * real intake router on 127.0.0.1, with an in-memory announcer that decides after a few polls. Every external
+ * command the script runs goes through a shim that records its command line, so a test can prove neither the
+ * intake secret nor the read token is ever on one.
  */
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -14,13 +16,27 @@ import { MemoryAnnouncer } from './memoryAnnouncer.js';
 import { type Served, serve } from './serve.js';
 
 const SECRET = 'gate-secret-0123456789abcdef0123456789abcdef';
+const STATUS_TOKEN = 'gate-status-token-0123456789abcdef';
+const SHIMMED = ['curl', 'openssl', 'od', 'cat', 'cut', 'tr', 'wc', 'mv', 'rm', 'jq', 'node', 'python3', 'awk'];
 const ACTION_DIR = fileURLToPath(new URL('../../.github/actions/chaos-gate/', import.meta.url));
 const SCRIPT = join(ACTION_DIR, 'gate.sh');
 const EXAMPLE = fileURLToPath(new URL('../fixtures/deployment-example.json', import.meta.url));
 
 let tmp: string;
+let shims: string;
+let argvLog: string;
 beforeAll(async () => {
   tmp = await mkdtemp(join(tmpdir(), 'chaos-gate-'));
+  shims = join(tmp, 'shims');
+  argvLog = join(tmp, 'argv.log');
+  await mkdir(shims);
+  for (const tool of SHIMMED) {
+    const real = await execa('bash', ['-c', `command -v ${tool} || true`]);
+    if (!real.stdout) continue;
+    const shim = join(shims, tool);
+    await writeFile(shim, `#!/bin/bash\nprintf '%s\\n' "${tool} $*" >>"${argvLog}"\nexec ${real.stdout} "$@"\n`);
+    await chmod(shim, 0o755);
+  }
 });
 afterAll(async () => rm(tmp, { recursive: true, force: true }));
 
@@ -32,7 +48,7 @@ afterEach(async () => {
 
 async function startBot() {
   const announcer = new MemoryAnnouncer();
-  served = await serve(createIntakeRouter({ secret: SECRET, announcer, rateLimit: false }));
+  served = await serve(createIntakeRouter({ secret: SECRET, readTokens: [STATUS_TOKEN], announcer, rateLimit: false }));
   return { announcer, url: served.url };
 }
 
@@ -42,9 +58,11 @@ async function runGate(env: Record<string, string>) {
   await writeFile(output, '');
   const result = await execa('bash', [SCRIPT], {
     env: {
-      PATH: process.env.PATH ?? '',
+      PATH: `${shims}:${process.env.PATH ?? ''}`,
       HOME: tmp,
       CHAOS_SECRET: SECRET,
+      CHAOS_STATUS_TOKEN: STATUS_TOKEN,
+      CHAOS_TARGET_NAMESPACE: 'payments',
       CHAOS_POLL_SECONDS: '0.05',
       CHAOS_TIMEOUT_MINUTES: '1',
       GITHUB_OUTPUT: output,
@@ -167,6 +185,83 @@ describe('chaos-gate action script', () => {
     expect(announcer.announcements).toHaveLength(1);
   });
 
+  it('never puts the secret or the read token on a command line, and polls with the read token', async () => {
+    const { announcer, url } = await startBot();
+    announcer.decision = { afterPolls: 2, state: 'approved', decidedBy: ['Ana'] };
+    await writeFile(argvLog, '');
+    const result = await runGate({ CHAOS_URL: url, CHAOS_REQUEST_FILE: EXAMPLE });
+    expect(result.exitCode).toBe(0);
+    const commands = await readFile(argvLog, 'utf8');
+    expect(commands).toMatch(/^openssl dgst -sha256/m);
+    expect(commands).toMatch(/^curl /m);
+    expect(commands).not.toContain(SECRET);
+    expect(commands).not.toContain(STATUS_TOKEN);
+    // The intake secret no longer reads contracts for the gate: a wrong read token is refused at the first poll.
+    const refused = await runGate({ CHAOS_URL: url, CHAOS_REQUEST_FILE: EXAMPLE, CHAOS_STATUS_TOKEN: 'x'.repeat(30) });
+    expect(refused.exitCode).toBe(1);
+    expect(refused.stdout).toMatch(/refused the status request \(HTTP 401\): check status-token/);
+    const same = await runGate({ CHAOS_URL: url, CHAOS_REQUEST_FILE: EXAMPLE, CHAOS_STATUS_TOKEN: SECRET });
+    expect(same.stdout).toMatch(/status-token must not be the intake secret/);
+  });
+
+  it('signs bodies with long and non-ASCII secrets exactly as the bot checks them', async () => {
+    for (const secret of ['ü€-gate-secret-0123456789abcdef-6666', 'k'.repeat(100)]) {
+      const announcer = new MemoryAnnouncer();
+      announcer.decision = { afterPolls: 1, state: 'approved', decidedBy: ['Ana'] };
+      const bot = await serve(createIntakeRouter({ secret, readTokens: [STATUS_TOKEN], announcer, rateLimit: false }));
+      try {
+        const result = await runGate({ CHAOS_URL: bot.url, CHAOS_REQUEST_FILE: EXAMPLE, CHAOS_SECRET: secret });
+        expect(result.exitCode, result.stdout).toBe(0);
+      } finally {
+        await bot.close();
+      }
+    }
+  });
+
+  it('sends the target the engines will name: kind, namespace and name', async () => {
+    const { announcer, url } = await startBot();
+    announcer.decision = { afterPolls: 1, state: 'approved', decidedBy: ['Ana'] };
+    const inline = await runGate({
+      CHAOS_URL: url,
+      CHAOS_SERVICE: 'podinfo',
+      CHAOS_VERSION: '6.5.0',
+      CHAOS_TARGET_NAMESPACE: 'test',
+      CHAOS_JSON_TOOL: 'jq',
+    });
+    expect(inline.exitCode, inline.stdout).toBe(0);
+    expect(announcer.announcements[0]?.request.target).toMatchObject({
+      kind: 'kubernetes',
+      namespace: 'test',
+      resourceName: 'podinfo',
+    });
+    for (const tool of ['jq', 'node', 'python3']) {
+      const fromFile = await runGate({
+        CHAOS_URL: url,
+        CHAOS_REQUEST_FILE: EXAMPLE,
+        CHAOS_TARGET_KIND: 'argo-rollouts',
+        CHAOS_TARGET_NAMESPACE: 'shop',
+        CHAOS_TARGET_NAME: 'payments',
+        CHAOS_DELIVERY_ID: `target-${tool}`,
+        CHAOS_JSON_TOOL: tool,
+      });
+      expect(fromFile.exitCode, `${tool}: ${fromFile.stdout}`).toBe(0);
+      expect(announcer.announcements.at(-1)?.request.target, tool).toMatchObject({
+        kind: 'argo-rollouts',
+        namespace: 'shop',
+        resourceName: 'payments',
+      });
+    }
+    const missing = await runGate({
+      CHAOS_URL: url,
+      CHAOS_SERVICE: 'podinfo',
+      CHAOS_VERSION: '1',
+      CHAOS_TARGET_NAMESPACE: '',
+    });
+    expect(missing.stdout).toMatch(/target-namespace is required/);
+    const bad = await runGate({ CHAOS_URL: url, CHAOS_REQUEST_FILE: EXAMPLE, CHAOS_TARGET_NAME: 'Bad_Name' });
+    expect(bad.stdout).toMatch(/target-name must be a Kubernetes name/);
+  });
+
   it('declares the inputs the script reads', async () => {
     const action = parseYaml(await readFile(join(ACTION_DIR, 'action.yml'), 'utf8')) as {
       inputs: Record<string, unknown>;
@@ -177,6 +272,10 @@ describe('chaos-gate action script', () => {
       expect.arrayContaining([
         'url',
         'secret',
+        'status-token',
+        'target-kind',
+        'target-namespace',
+        'target-name',
         'request-file',
         'service',
         'version',

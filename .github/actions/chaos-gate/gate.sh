@@ -1,13 +1,22 @@
 #!/usr/bin/env bash
 # Chaos Negotiator deployment gate: signs a deployment request with the intake secret (HMAC-SHA256, sent as
-# X-Hub-Signature-256), POSTs it to <url>/api/deployments, then polls <url>/api/contracts/<id> until the contract is
-# approved (exit 0), rejected (exit 1, with the reason) or the timeout passes (exit 1).
+# X-Hub-Signature-256), POSTs it to <url>/api/deployments, then polls <url>/api/contracts/<id> with its own read
+# token until the contract is approved (exit 0), rejected (exit 1, with the reason) or the timeout passes (exit 1).
+#
+# The secret never appears on a command line (where other processes and audit logs could read it): the HMAC is
+# computed per RFC 2104 with openssl hashing files, the padded key written by bash's printf builtin. The status
+# polls send the read token (one of the bot's CHAOS_STATUS_TOKENS), never the HMAC key.
 #
 # Environment (set by action.yml; usable on its own):
 #   CHAOS_URL               base URL of the bot, e.g. https://chaos.example.com           (required)
 #   CHAOS_SECRET            the intake secret (CHAOS_INTAKE_SECRET of the bot)           (required)
+#   CHAOS_STATUS_TOKEN      a read token for the status polls (CHAOS_STATUS_TOKENS)      (required)
 #   CHAOS_REQUEST_FILE      a deployment request JSON file (the wire format), or else:
 #   CHAOS_SERVICE, CHAOS_VERSION, CHAOS_ENVIRONMENT [, CHAOS_DEPLOYMENT_ID, CHAOS_PREVIOUS_VERSION]
+#   CHAOS_TARGET_KIND       kubernetes | argo-rollouts | azure-container-apps (default kubernetes)
+#   CHAOS_TARGET_NAMESPACE  namespace (or resource group) of the workload; required without a request file
+#   CHAOS_TARGET_NAME       the Deployment / Flagger Canary / Rollout name; default the service name
+#                           (with a request file, given target fields replace the file's)
 #   CHAOS_DELIVERY_ID       idempotency key; default gh-<run id>-<attempt>-<job> inside GitHub Actions
 #   CHAOS_TIMEOUT_MINUTES   default 60 (decimals allowed)
 #   CHAOS_POLL_SECONDS      default 15 (decimals allowed)
@@ -22,11 +31,17 @@ note() { printf '%s\n' "$*"; }
 
 URL="${CHAOS_URL:-}"
 SECRET="${CHAOS_SECRET:-}"
+STATUS_TOKEN="${CHAOS_STATUS_TOKEN:-}"
 [[ -n "$URL" ]] || fail "the url input is required"
 [[ -n "$SECRET" ]] || fail "the secret input is required"
+[[ -n "$STATUS_TOKEN" ]] || fail "the status-token input is required (one of the bot's CHAOS_STATUS_TOKENS)"
+[[ "$STATUS_TOKEN" != "$SECRET" ]] || fail "status-token must not be the intake secret: give the polls a read token"
 [[ "$URL" =~ ^https?://[^[:space:]]+$ ]] || fail "url must be an http(s) URL, got '$URL'"
 URL="${URL%/}"
-if [[ "${GITHUB_ACTIONS:-}" == "true" ]]; then echo "::add-mask::$SECRET"; fi
+if [[ "${GITHUB_ACTIONS:-}" == "true" ]]; then
+  echo "::add-mask::$SECRET"
+  echo "::add-mask::$STATUS_TOKEN"
+fi
 
 TIMEOUT_MINUTES="${CHAOS_TIMEOUT_MINUTES:-60}"
 POLL_SECONDS="${CHAOS_POLL_SECONDS:-15}"
@@ -34,7 +49,7 @@ POLL_SECONDS="${CHAOS_POLL_SECONDS:-15}"
 [[ "$POLL_SECONDS" =~ ^[0-9]+(\.[0-9]+)?$ ]] || fail "poll-seconds must be a number, got '$POLL_SECONDS'"
 TIMEOUT_SECONDS=$(awk -v m="$TIMEOUT_MINUTES" 'BEGIN { s = m * 60; printf "%d", (s == int(s)) ? s : int(s) + 1 }')
 
-for tool in curl openssl awk; do
+for tool in curl openssl awk od; do
   command -v "$tool" >/dev/null 2>&1 || fail "$tool is required on the runner"
 done
 JSON_TOOL="${CHAOS_JSON_TOOL:-}"
@@ -80,6 +95,67 @@ if v is not None:
   esac
 }
 
+# set_target FILE KIND NAMESPACE NAME: writes `target` into the request JSON in FILE (the given fields replace the
+# file's; empty ones are kept from it).
+set_target() {
+  case "$JSON_TOOL" in
+    jq)
+      jq --arg k "$2" --arg n "$3" --arg r "$4" '.target = ((.target // {}) + ({kind: $k, namespace: $n,
+        resource_name: $r} | with_entries(select(.value != ""))))' "$1" >"$1.new"
+      ;;
+    node)
+      node -e '
+        const fs = require("fs");
+        const [file, kind, namespace, name] = process.argv.slice(1);
+        const request = JSON.parse(fs.readFileSync(file, "utf8"));
+        const target = { ...(request.target ?? {}) };
+        if (kind) target.kind = kind;
+        if (namespace) target.namespace = namespace;
+        if (name) target.resource_name = name;
+        fs.writeFileSync(file + ".new", JSON.stringify({ ...request, target }));' "$1" "$2" "$3" "$4"
+      ;;
+    python3)
+      python3 -c '
+import json, sys
+file, kind, namespace, name = sys.argv[1:5]
+request = json.load(open(file, encoding="utf-8"))
+target = dict(request.get("target") or {})
+for key, value in (("kind", kind), ("namespace", namespace), ("resource_name", name)):
+    if value:
+        target[key] = value
+request["target"] = target
+json.dump(request, open(file + ".new", "w", encoding="utf-8"))' "$1" "$2" "$3" "$4"
+      ;;
+  esac
+  mv "$1.new" "$1"
+}
+
+# hmac_sha256_hex FILE: HMAC-SHA256 (RFC 2104) of FILE keyed with $SECRET, without the key on any command line:
+# printf is a bash builtin, openssl and od only read files.
+hmac_sha256_hex() {
+  local LC_ALL=C key="$WORK/hmac-key" ipad="" opad="" byte i hex
+  local -a bytes
+  printf '%s' "$SECRET" >"$key"
+  if (($(wc -c <"$key") > 64)); then
+    openssl dgst -sha256 -binary <"$key" >"$key.short"
+    mv "$key.short" "$key"
+  fi
+  read -r -a bytes <<<"$(od -An -v -tu1 "$key" | tr -s ' \n' '  ')"
+  rm -f "$key"
+  for ((i = 0; i < 64; i++)); do
+    byte=${bytes[i]:-0}
+    printf -v hex '\\x%02x' $((byte ^ 0x36))
+    ipad+=$hex
+    printf -v hex '\\x%02x' $((byte ^ 0x5c))
+    opad+=$hex
+  done
+  printf "$ipad" >"$WORK/hmac-ipad"
+  printf "$opad" >"$WORK/hmac-opad"
+  cat "$WORK/hmac-ipad" "$1" | openssl dgst -sha256 -binary >"$WORK/hmac-inner"
+  cat "$WORK/hmac-opad" "$WORK/hmac-inner" | openssl dgst -sha256 -r | cut -d' ' -f1
+  rm -f "$WORK/hmac-ipad" "$WORK/hmac-opad" "$WORK/hmac-inner"
+}
+
 # ------------------------------------------------------------------------------------------------------------------
 # The request body
 
@@ -88,6 +164,9 @@ SAFE='^[A-Za-z0-9][A-Za-z0-9._:@/+-]*$'
 if [[ -n "${CHAOS_REQUEST_FILE:-}" ]]; then
   [[ -f "$CHAOS_REQUEST_FILE" ]] || fail "request-file '$CHAOS_REQUEST_FILE' does not exist"
   cp "$CHAOS_REQUEST_FILE" "$BODY"
+  target_kind="${CHAOS_TARGET_KIND:-}"
+  target_namespace="${CHAOS_TARGET_NAMESPACE:-}"
+  target_name="${CHAOS_TARGET_NAME:-}"
 else
   service="${CHAOS_SERVICE:-}"
   version="${CHAOS_VERSION:-}"
@@ -98,6 +177,11 @@ else
     deployment_id="$service-$environment-$version"
     if [[ -n "${GITHUB_RUN_ID:-}" ]]; then deployment_id="$deployment_id-run$GITHUB_RUN_ID"; fi
   fi
+  target_kind="${CHAOS_TARGET_KIND:-kubernetes}"
+  target_namespace="${CHAOS_TARGET_NAMESPACE:-}"
+  target_name="${CHAOS_TARGET_NAME:-$service}"
+  [[ -n "$target_namespace" ]] ||
+    fail "target-namespace is required: the namespace where Flagger / Argo Rollouts run $target_name"
   for pair in "service:$service" "version:$version" "environment:$environment" "deployment-id:$deployment_id" \
     "previous-version:${CHAOS_PREVIOUS_VERSION:-x}"; do
     [[ "${pair#*:}" =~ $SAFE ]] || fail "${pair%%:*} must be letters, digits and . _ : @ / + - (got '${pair#*:}')"
@@ -110,6 +194,18 @@ else
     printf '}'
   } >"$BODY"
 fi
+K8S_NAME='^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$'
+for pair in "target-namespace:$target_namespace" "target-name:$target_name"; do
+  [[ -z "${pair#*:}" || "${pair#*:}" =~ $K8S_NAME ]] ||
+    fail "${pair%%:*} must be a Kubernetes name (lowercase letters, digits, - and .), got '${pair#*:}'"
+done
+case "$target_kind" in
+  "" | kubernetes | argo-rollouts | azure-container-apps | custom) ;;
+  *) fail "target-kind must be kubernetes, argo-rollouts, azure-container-apps or custom, got '$target_kind'" ;;
+esac
+if [[ -n "$target_kind$target_namespace$target_name" ]]; then
+  set_target "$BODY" "$target_kind" "$target_namespace" "$target_name"
+fi
 
 DELIVERY="${CHAOS_DELIVERY_ID:-}"
 if [[ -z "$DELIVERY" && -n "${GITHUB_RUN_ID:-}" ]]; then
@@ -117,11 +213,10 @@ if [[ -z "$DELIVERY" && -n "${GITHUB_RUN_ID:-}" ]]; then
 fi
 DELIVERY=$(printf '%s' "$DELIVERY" | tr -c 'A-Za-z0-9._:-' '-' | cut -c1-128)
 
-SIGNATURE=$(openssl dgst -sha256 -hmac "$SECRET" -r <"$BODY" | cut -d' ' -f1)
+SIGNATURE=$(hmac_sha256_hex "$BODY")
 [[ "$SIGNATURE" =~ ^[0-9a-f]{64}$ ]] || fail "openssl did not produce an HMAC-SHA256"
 
-# Headers go through files (mode 600), so neither the signature's secret-derived value nor the bearer token shows
-# up in the process list.
+# Headers go through files (mode 600), so neither the signature nor the read token shows up in the process list.
 POST_HEADERS="$WORK/post-headers"
 {
   printf 'content-type: application/json\n'
@@ -129,7 +224,7 @@ POST_HEADERS="$WORK/post-headers"
   if [[ -n "$DELIVERY" ]]; then printf 'x-delivery-id: %s\n' "$DELIVERY"; fi
 } >"$POST_HEADERS"
 AUTH_HEADERS="$WORK/auth-headers"
-printf 'authorization: Bearer %s\n' "$SECRET" >"$AUTH_HEADERS"
+printf 'authorization: Bearer %s\n' "$STATUS_TOKEN" >"$AUTH_HEADERS"
 chmod 600 "$POST_HEADERS" "$AUTH_HEADERS"
 
 # ------------------------------------------------------------------------------------------------------------------
@@ -209,7 +304,7 @@ while :; do
           ;;
       esac
       ;;
-    401 | 403) fail "the bot refused the status request (HTTP $code): check the secret" ;;
+    401 | 403) fail "the bot refused the status request (HTTP $code): check status-token (CHAOS_STATUS_TOKENS)" ;;
     404) fail "contract $CONTRACT_ID no longer exists on the bot" ;;
     *) note "status request answered HTTP $code; retrying" ;;
   esac
