@@ -30,13 +30,29 @@ export type ChatCommand =
 const BOT_NAMES = /^(?:\/?chaos(?:[-_ ]?negotiator)?)(?:[\s:,]+|$)/i;
 const ID = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,199}$/;
 
+export interface ParseOptions {
+  /**
+   * The text was said in a contract's thread (or a chat with a contract), where plain text is negotiation: a command
+   * word counts only as exactly a command's syntax (the word alone, or with a contract id / service name and nothing
+   * else; assess with something to assess) or after an explicit prefix (`chaos start`, `/chaos start`).
+   */
+  inContractThread?: boolean;
+}
+
+const CONTRACT_ID = /^ctr-[A-Za-z0-9._:-]{1,196}$/;
+
 /** Turns the text after the mention into a command. Never throws. */
-export function parseCommand(raw: string): ChatCommand {
-  const text = normaliseText(raw).replace(BOT_NAMES, '').trim();
+export function parseCommand(raw: string, options: ParseOptions = {}): ChatCommand {
+  const normalised = normaliseText(raw);
+  const text = normalised.replace(BOT_NAMES, '').trim();
   if (text === '') return { kind: 'empty' };
   const match = /^(\S+)\s*([\s\S]*)$/.exec(text);
   const word = (match?.[1] ?? '').toLowerCase().replace(/[:!?.]+$/, '');
   const rest = (match?.[2] ?? '').trim();
+  const explicit = text !== normalised.trim();
+  if (options.inContractThread && !explicit && !isExactCommand(word, rest)) {
+    return { kind: 'text', text, firstWord: word };
+  }
   switch (word) {
     case 'assess':
       return { kind: 'assess', args: rest };
@@ -56,6 +72,37 @@ export function parseCommand(raw: string): ChatCommand {
       return { kind: 'help' };
     default:
       return { kind: 'text', text, firstWord: word };
+  }
+}
+
+/** Inside a contract thread: is this exactly a command's syntax (so not a sentence that starts with a command word)? */
+function isExactCommand(word: string, rest: string): boolean {
+  const tokens = rest === '' ? [] : rest.split(/\s+/);
+  switch (word) {
+    case 'status':
+    case 'start':
+    case 'rollback':
+    case 'pause':
+    case 'promote':
+      return tokens.length === 0 || (tokens.length === 1 && CONTRACT_ID.test(tokens[0] ?? ''));
+    case 'history':
+      return tokens.length <= 1 && (tokens.length === 0 || isPlausibleId(tokens[0] ?? ''));
+    case 'policy':
+    case 'help':
+    case '?':
+      return tokens.length === 0;
+    case 'assess': {
+      // The word alone (a JSON attachment, or the usage card), or something assess can read.
+      const source = classifyAssessArgs(rest);
+      return (
+        source.kind === 'none' ||
+        source.kind === 'json' ||
+        source.kind === 'pull-request' ||
+        (source.kind === 'key-value' && rest.includes('='))
+      );
+    }
+    default:
+      return false;
   }
 }
 

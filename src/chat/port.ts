@@ -131,3 +131,12 @@ export type CardActionResult =
   | { kind: 'private-card'; card: ChatCard }
   /** A short notice only the clicker sees; the card is unchanged. */
   | { kind: 'notice'; text: string };
+
+/** What Teams and Slack depend on: messages and clicks in, cards and notices out; background work to wait for. */
+export interface ChatPort {
+  handleMessage(message: IncomingMessage, replier: Replier): Promise<void>;
+  handleAction(action: CardActionInput): Promise<CardActionResult>;
+  /** The help card's content (install greetings, unknown commands). */
+  help(intro?: string): HelpCardInput;
+  readonly background: { run(label: string, task: () => Promise<void>): void; idle(): Promise<void> };
+}

@@ -66,6 +66,17 @@ export interface ContractLink {
 export interface ChatStore {
   /** Stores a contract's first revision or a later one; refuses (throws) a revision that already exists. */
   saveRevision(contract: Contract, actor: ChatActor): Promise<void>;
+  /**
+   * Stores a revision with its audit entry and, for a new contract, its thread link (card message id still empty),
+   * all or nothing: chat work writes this before it posts; refuses (throws store_conflict) what does not follow the
+   * latest revision.
+   */
+  publishRevision(input: {
+    contract: Contract;
+    actor: ChatActor;
+    audit: AuditEntry;
+    link?: ContractLink;
+  }): Promise<void>;
   /** The latest revision. */
   getContract(contractId: string): Promise<Contract | undefined>;
   /** Newest first. */

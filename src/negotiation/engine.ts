@@ -30,12 +30,17 @@ export function createPolicyEngine(policy: Policy): AmendmentEngine {
   };
 }
 
-/** Decides proposals one after another on a working copy; what the engine allowed becomes the new revision. */
+/**
+ * Decides proposals one after another on a working copy; what the engine allowed becomes the new revision. However
+ * many amendments a turn accepts, the turn is one revision step (the start's revision + 1): the store takes exactly
+ * the next revision, and approvals are voided once.
+ */
 export class ProposalLedger {
   readonly proposals: Proposal[] = [];
   private readonly diff: string[] = [];
   private current: Contract;
   private changed = false;
+  private readonly startRevision: number;
 
   constructor(
     private readonly engine: AmendmentEngine,
@@ -43,6 +48,7 @@ export class ProposalLedger {
     private readonly actor: string,
   ) {
     this.current = start;
+    this.startRevision = start.revision;
   }
 
   get contract(): Contract {
@@ -52,7 +58,14 @@ export class ProposalLedger {
   decide(amendment: Amendment): Proposal & { diff: string[] } {
     const result = this.engine.apply(this.current, amendment, this.actor);
     if (result.ok) {
-      this.current = result.contract;
+      const step = this.startRevision + 1;
+      this.current = {
+        ...result.contract,
+        revision: step,
+        amendments: result.contract.amendments.map((a) =>
+          a.revision > this.startRevision ? { ...a, revision: step } : a,
+        ),
+      };
       this.changed = true;
       this.diff.push(...result.diff);
       const proposal = { amendment, decision: { allowed: true } as const };

@@ -5,6 +5,7 @@
  * of tool rounds, at most `maxInvalidRetries` rounds with unknown tools or invalid arguments, one honoured 429
  * retry-after when it fits the deadline. Failures throw NegotiationError; the service falls back to offline.
  */
+
 import {
   APIConnectionError,
   APIConnectionTimeoutError,
@@ -26,6 +27,7 @@ import { type AmendmentEngine, ProposalLedger } from './engine.js';
 import { NegotiationError } from './errors.js';
 import { explain } from './explain.js';
 import type { ModelClient } from './modelClient.js';
+import { ProseFilter, withoutEngineClaims } from './modelProse.js';
 import { buildPrompt, tokens } from './prompt.js';
 import { NEGOTIATION_TOOLS, parseToolCall } from './tools.js';
 import type { NegotiationInput, NegotiationOutcome, Negotiator, TokenUsage } from './types.js';
@@ -174,7 +176,15 @@ export class ModelNegotiator implements Negotiator {
 
     for (let round = 0; round < this.o.maxRounds; round++) {
       if (stream && streamedAnything && texts.length > 0) emit('\n\n');
-      const result = await this.complete(messages, signal, deadline, stream ? emit : undefined);
+      // The model's prose is shown without any sentence that claims what only the engine or approvers decide.
+      const prose = new ProseFilter();
+      const result = await this.complete(
+        messages,
+        signal,
+        deadline,
+        stream ? (chunk) => emit(prose.push(chunk)) : undefined,
+      );
+      if (stream) emit(prose.flush());
       if (result.usage) {
         usage.prompt += result.usage.prompt;
         usage.completion += result.usage.completion;
@@ -184,7 +194,8 @@ export class ModelNegotiator implements Negotiator {
         usage.completion += tokens(result.text + result.toolCalls.map((c) => c.name + c.arguments).join(''));
       }
       const text = result.text.trim();
-      if (text.length > 0) texts.push(text);
+      const shown = withoutEngineClaims(result.text).text.trim();
+      if (shown.length > 0) texts.push(shown);
 
       if (result.toolCalls.length === 0) {
         if (text.length > 0 || ledger.proposals.length > 0 || explanations.length > 0 || questions.length > 0) break;

@@ -8,6 +8,7 @@ import type { AuditEntry, ChatStore, ContractLink, DecisionOutcome, RecordDecisi
 import { decide } from '../domain/decision.js';
 import type { Contract, ContractState } from '../domain/model.js';
 import { appendAudit } from './auditLog.js';
+import { publishRevision, type RevisionPublication } from './chatPublication.js';
 import { type SqlDriver, type SqlExecutor, StoreError } from './driver.js';
 import { DEFAULT_EVENT_TTL_MS } from './pruning.js';
 
@@ -98,6 +99,12 @@ export class SqlContractStore implements ChatStore {
         ? `contract ${contract.id} already exists`
         : `revision ${contract.revision} of ${contract.id} does not follow the latest revision`,
     );
+  }
+
+  /** A revision with its audit entry (and a new contract's chat link) in one transaction, before anything is posted. */
+  async publishRevision(input: RevisionPublication): Promise<void> {
+    await publishRevision(this.db, input);
+    this.auditStaged();
   }
 
   async getContract(contractId: string): Promise<Contract | undefined> {

@@ -42,6 +42,18 @@ export class MemoryChatStore implements ChatStore {
     if (contract.revision === 1) this.requesters.set(contract.id, actor);
   }
 
+  async publishRevision(input: {
+    contract: Contract;
+    actor: ChatActor;
+    audit: AuditEntry;
+    link?: ContractLink;
+  }): Promise<void> {
+    // All or nothing, as in the SQL store: saveRevision throws before anything else is written.
+    await this.saveRevision(input.contract, input.actor);
+    if (input.link) await this.saveLink(input.link);
+    this.auditLog.push(input.audit);
+  }
+
   async getContract(contractId: string): Promise<Contract | undefined> {
     const list = this.revisions.get(contractId);
     return list ? structuredClone(list[list.length - 1]) : undefined;
