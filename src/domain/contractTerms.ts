@@ -136,7 +136,12 @@ function guardrail(
     comparator: '<',
     threshold,
     unit,
-    windowSeconds: policy.guardrailWindowSeconds,
+    // Drafted against the analysis interval: the window must hold the minimum number of intervals, or the check could
+    // never gather evidence (the judge refuses such a window; guardianJudgeConfiguration widens it).
+    windowSeconds: Math.max(
+      policy.guardrailWindowSeconds,
+      Math.min(policy.floor.maxWindowSeconds, evidence.minIntervals * policy.analysisIntervalSeconds),
+    ),
     minimumEvidence: { minRequests: evidence.minRequests, minIntervals: evidence.minIntervals },
     basis,
   };

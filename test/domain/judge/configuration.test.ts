@@ -69,3 +69,21 @@ describe('guardianJudgeConfiguration', () => {
     expect(() => guardianJudgeConfiguration(terms(60), { intervalSeconds: 0 })).toThrow(JudgeInputError);
   });
 });
+
+describe('guardrail windows drafted against the analysis interval', () => {
+  it('a contract drafted at a 5-minute interval gets windows that hold three intervals', async () => {
+    const { readFileSync } = await import('node:fs');
+    const { assessDeployment } = await import('../../../src/domain/contract.js');
+    const { loadPolicyFromObject } = await import('../../../src/domain/policy.js');
+    const { parseDeploymentJson } = await import('../../../src/domain/request.js');
+    const request = parseDeploymentJson(readFileSync('test/fixtures/deployment-example.json', 'utf8'));
+    const policy = loadPolicyFromObject({ ...structuredClone(DEFAULT_POLICY), analysisIntervalSeconds: 300 });
+    const contract = assessDeployment(request, policy, { now: new Date('2026-12-01T00:00:00Z') });
+    expect(contract.terms.guardrails.map((g) => g.windowSeconds)).toEqual([900, 900, 900]);
+    const c = guardianJudgeConfiguration(
+      { ...contract.terms, targetErrorRatePercent: contract.deployment.slo.targetErrorRatePercent },
+      { policy },
+    );
+    expect(c.guardrails.map((g) => g.windowSeconds)).toEqual([900, 900, 900]);
+  });
+});
