@@ -3,6 +3,7 @@
  * naming the directory, the problem (not a directory, read-only, not writable, full) and the fix, instead of what
  * PGlite's file layer says (`ENOENT … mkdir`, "PGlite failed to initialize properly", `#<ErrnoError>`).
  */
+import { randomBytes } from 'node:crypto';
 import {
   closeSync,
   existsSync,
@@ -100,7 +101,8 @@ export function prepareDataDir(dataDir: string): void {
       throw describeErrno(dataDir, cause, `creating it in ${parent}`) ?? cause;
     }
   }
-  const probe = join(dataDir, `.chaos-write-check-${process.pid}`);
+  // Random: two containers whose servers are both PID 1 may probe one volume at the same moment.
+  const probe = join(dataDir, `.chaos-write-check-${randomBytes(6).toString('hex')}`);
   try {
     const fd = openSync(probe, 'w');
     try {
