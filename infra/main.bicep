@@ -1,6 +1,12 @@
 // Chaos Negotiator on Azure: Container Apps + Container Registry + Log Analytics/Application Insights + Key Vault
 // (RBAC) + one user-assigned managed identity with least-privilege roles + Azure Bot (Teams channel, UserAssignedMSI)
-// + Azure OpenAI + optional PostgreSQL flexible server.
+// + Azure OpenAI + PostgreSQL flexible server with private access (its own virtual network, no public endpoint).
+//
+// Everything the server reads can be set here: plain settings as parameters (publicUrl, githubAppId,
+// prometheusUrl, approvers, extraEnv), secrets through appSecretValues (written to Key Vault: CHAOS_INTAKE_SECRET,
+// CHAOS_STATUS_TOKENS, CHAOS_ENGINE_WEBHOOK_TOKEN, GITHUB_APP_PRIVATE_KEY, GITHUB_WEBHOOK_SECRET, SLACK_*, ...) or
+// appSecrets (already in the vault), and the services file (servicesFileContent, or servicesSecretName for a vault
+// secret an operator maintains) mounted as /app/config/services.yaml.
 //
 // Two-phase by design: with containerImage empty only the infrastructure is created (registry, identity, vault, bot
 // registration, ...); the Container App is created once an image exists in the registry (teamsapp.yml builds it
@@ -89,8 +95,8 @@ param openAiDeploymentSku string = 'GlobalStandard'
 @description('Thousands of tokens per minute.')
 param openAiCapacity int = 30
 
-@description('Create a PostgreSQL flexible server (needed for more than one replica).')
-param deployPostgres bool = false
+@description('Create a PostgreSQL flexible server with private access: durable state, and needed for more than one replica. Without it the embedded store lives on the replica\'s disk and is lost with the revision.')
+param deployPostgres bool = true
 
 @secure()
 @description('PostgreSQL administrator password; required when deployPostgres is true. Stored only in Key Vault.')
@@ -136,6 +142,21 @@ param appSecretValues object = {}
 @description('Secrets already stored in the vault by an operator: [{ env: "SLACK_BOT_TOKEN", secret: "slack-bot-token" }].')
 param appSecrets array = []
 
+@description('The services file (YAML, src/config/services.ts): which channel each service announces to, its engine and namespace. Stored in Key Vault and mounted as CHAOS_SERVICES_FILE. Empty: see servicesSecretName.')
+param servicesFileContent string = ''
+
+@description('Key Vault secret holding the services file, maintained by an operator (az keyvault secret set --file). Used when servicesFileContent is empty.')
+param servicesSecretName string = ''
+
+@description('The bot\'s public base URL (CHAOS_PUBLIC_URL: contract links, Argo\'s web metric). Empty: the Container App\'s own https address.')
+param publicUrl string = ''
+
+@description('GitHub App id for deployment protection rules (GITHUB_APP_ID); its private key goes in appSecretValues.GITHUB_APP_PRIVATE_KEY.')
+param githubAppId string = ''
+
+@description('Prometheus base URL for the guardian and engine judging (METRICS_PROVIDER=prometheus). Empty: Azure Monitor.')
+param prometheusUrl string = ''
+
 @description('Extra plain environment variables: [{ name: "...", value: "..." }].')
 param extraEnv array = []
 
@@ -157,7 +178,10 @@ var names = {
   bot: 'bot-${resourceBaseName}-${suffix}'
   openAi: 'oai-${resourceBaseName}-${suffix}'
   postgres: 'psql-${resourceBaseName}-${suffix}'
+  network: 'vnet-${resourceBaseName}'
 }
+var servicesSecret = !empty(servicesFileContent) ? 'chaos-services-file' : servicesSecretName
+var servicesPath = '/app/config/services.yaml'
 var providedSecrets = filter(items(appSecretValues), entry => !empty(entry.value))
 var providedSecretEnv = [for entry in providedSecrets: {
   env: entry.key
@@ -235,6 +259,24 @@ module appSecretWrites './modules/keyVaultSecret.bicep' = [for entry in provided
   }
 }]
 
+module servicesFileSecret './modules/keyVaultSecret.bicep' = if (!empty(servicesFileContent)) {
+  name: 'chaos-secret-services-file'
+  params: {
+    vaultName: keyVault.outputs.name
+    secretName: 'chaos-services-file'
+    value: servicesFileContent
+  }
+}
+
+module network './modules/network.bicep' = if (deployPostgres) {
+  name: 'chaos-network'
+  params: {
+    location: location
+    name: names.network
+    tags: allTags
+  }
+}
+
 module openAi './modules/openai.bicep' = if (deployOpenAI) {
   name: 'chaos-openai'
   params: {
@@ -258,6 +300,8 @@ module postgres './modules/postgres.bicep' = if (deployPostgres) {
     administratorPassword: postgresAdminPassword
     skuName: postgresSkuName
     skuTier: postgresSkuTier
+    delegatedSubnetId: network.outputs.postgresSubnetId
+    privateDnsZoneId: network.outputs.privateDnsZoneId
     keyVaultName: keyVault.outputs.name
     tags: allTags
   }
@@ -279,6 +323,7 @@ module containerEnvironment './modules/containerAppsEnvironment.bicep' = {
     location: location
     name: names.environment
     logAnalyticsWorkspaceName: monitoring.outputs.workspaceName
+    infrastructureSubnetId: deployPostgres ? network.outputs.appsSubnetId : ''
     tags: allTags
   }
 }
@@ -353,7 +398,11 @@ module app './modules/containerApp.bicep' = if (deployApp) {
       }
       {
         name: 'METRICS_PROVIDER'
-        value: 'azure-monitor'
+        value: empty(prometheusUrl) ? 'azure-monitor' : 'prometheus'
+      }
+      {
+        name: 'CHAOS_PUBLIC_URL'
+        value: empty(publicUrl) ? 'https://${names.app}.${containerEnvironment.outputs.defaultDomain}' : publicUrl
       }
       {
         name: 'AZURE_MONITOR_WORKSPACE_ID'
@@ -393,7 +442,22 @@ module app './modules/containerApp.bicep' = if (deployApp) {
         name: 'AZURE_CONTAINER_APP_NAME'
         value: actuatorTargetAppName
       }
-    ] : [], empty(teamsApprovers) ? [] : [
+    ] : [], empty(prometheusUrl) ? [] : [
+      {
+        name: 'PROMETHEUS_URL'
+        value: prometheusUrl
+      }
+    ], empty(servicesSecret) ? [] : [
+      {
+        name: 'CHAOS_SERVICES_FILE'
+        value: servicesPath
+      }
+    ], empty(githubAppId) ? [] : [
+      {
+        name: 'GITHUB_APP_ID'
+        value: githubAppId
+      }
+    ], empty(teamsApprovers) ? [] : [
       {
         name: 'TEAMS_APPROVERS'
         value: teamsApprovers
@@ -420,10 +484,20 @@ module app './modules/containerApp.bicep' = if (deployApp) {
         secret: 'database-url'
       }
     ] : [], providedSecretEnv, appSecrets)
+    fileSecrets: empty(servicesSecret) ? [] : [
+      servicesSecret
+    ]
+    secretFiles: empty(servicesSecret) ? [] : [
+      {
+        secret: servicesSecret
+        path: 'services.yaml'
+      }
+    ]
   }
   dependsOn: [
     appInsightsSecret
     appSecretWrites
+    servicesFileSecret
     postgres
     watchedRoles
   ]

@@ -20,6 +20,12 @@ param env array
 @description('Environment variables read from Key Vault: [{ env, secret }] where secret is the Key Vault secret name.')
 param secretEnv array
 
+@description('Secrets mounted as files: [{ secret, path }] (Key Vault secret name from secretEnv or fileSecrets, file name under /app/config).')
+param secretFiles array = []
+
+@description('Key Vault secrets only mounted as files, not set as variables: secret names.')
+param fileSecrets array = []
+
 param targetPort int = 3978
 
 @minValue(1)
@@ -35,11 +41,29 @@ param cpu string = '0.5'
 param memory string = '1Gi'
 param tags object = {}
 
-var secrets = [for item in secretEnv: {
-  name: item.secret
-  keyVaultUrl: '${keyVaultUri}secrets/${item.secret}'
+var secrets = [for name in union(map(secretEnv, item => item.secret), fileSecrets): {
+  name: name
+  keyVaultUrl: '${keyVaultUri}secrets/${name}'
   identity: identityId
 }]
+
+// Container Apps secret volume: each listed secret becomes a file under /app/config.
+var configVolumes = empty(secretFiles) ? [] : [
+  {
+    name: 'config'
+    storageType: 'Secret'
+    secrets: [for item in secretFiles: {
+      secretRef: item.secret
+      path: item.path
+    }]
+  }
+]
+var configMounts = empty(secretFiles) ? [] : [
+  {
+    volumeName: 'config'
+    mountPath: '/app/config'
+  }
+]
 
 var secretEnvVars = [for item in secretEnv: {
   name: item.env
@@ -84,6 +108,7 @@ resource app 'Microsoft.App/containerApps@2024-03-01' = {
             memory: memory
           }
           env: concat(env, secretEnvVars)
+          volumeMounts: configMounts
           probes: [
             {
               type: 'Startup'
@@ -116,6 +141,7 @@ resource app 'Microsoft.App/containerApps@2024-03-01' = {
           ]
         }
       ]
+      volumes: configVolumes
       scale: {
         minReplicas: minReplicas
         maxReplicas: maxReplicas

@@ -1,7 +1,7 @@
-// PostgreSQL flexible server for scale-out (several bot replicas share state). Password authentication; the
-// password comes in as a secure parameter and the full DATABASE_URL is written to Key Vault, never to an output.
-// Without VNet integration the Container Apps egress IPs are not fixed, so the server admits Azure-internal traffic
-// (the 0.0.0.0 rule); put both in a VNet for a stricter network boundary.
+// PostgreSQL flexible server: durable state for every profile and scale-out (several bot replicas share it).
+// Password authentication; the password comes in as a secure parameter and the full DATABASE_URL is written to Key
+// Vault, never to an output. Private access only: the server lives in a delegated subnet of the bot's virtual network
+// with public network access disabled (no firewall rule at all), so only the Container Apps environment reaches it.
 
 param location string
 param name string
@@ -29,6 +29,12 @@ param storageSizeGB int = 32
   '16'
 ])
 param version string = '16'
+
+@description('Subnet delegated to Microsoft.DBforPostgreSQL/flexibleServers (network.bicep).')
+param delegatedSubnetId string
+
+@description('Private DNS zone (…postgres.database.azure.com) linked to the virtual network.')
+param privateDnsZoneId string
 
 @description('Key Vault that receives the database-url secret.')
 param keyVaultName string
@@ -61,6 +67,11 @@ resource server 'Microsoft.DBforPostgreSQL/flexibleServers@2024-08-01' = {
     highAvailability: {
       mode: 'Disabled'
     }
+    network: {
+      delegatedSubnetResourceId: delegatedSubnetId
+      privateDnsZoneArmResourceId: privateDnsZoneId
+      publicNetworkAccess: 'Disabled'
+    }
   }
 }
 
@@ -70,15 +81,6 @@ resource database 'Microsoft.DBforPostgreSQL/flexibleServers/databases@2024-08-0
   properties: {
     charset: 'UTF8'
     collation: 'en_US.utf8'
-  }
-}
-
-resource allowAzure 'Microsoft.DBforPostgreSQL/flexibleServers/firewallRules@2024-08-01' = {
-  parent: server
-  name: 'AllowAllAzureServicesAndResourcesWithinAzureIps'
-  properties: {
-    startIpAddress: '0.0.0.0'
-    endIpAddress: '0.0.0.0'
   }
 }
 
@@ -92,9 +94,6 @@ resource databaseUrl 'Microsoft.KeyVault/vaults/secrets@2023-07-01' = {
   properties: {
     value: 'postgresql://${administratorLogin}:${uriComponent(administratorPassword)}@${server.properties.fullyQualifiedDomainName}:5432/${database.name}?sslmode=require'
   }
-  dependsOn: [
-    allowAzure
-  ]
 }
 
 output id string = server.id

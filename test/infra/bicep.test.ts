@@ -51,6 +51,10 @@ function looksLikeKeyMaterial(text: string): boolean {
   return [...text.matchAll(/[A-Za-z0-9+/]{32,}={0,2}/g)].some((m) => /\d.*\d/.test(m[0]) && /[A-Za-z]/.test(m[0]));
 }
 
+const PLAIN_PARAMETER_FILES = ['main.parameters.dev.json', 'main.parameters.prod.json'];
+const TEAMSFX_PARAMETER_FILES = ['main.parameters.dev.teamsfx.json', 'main.parameters.prod.teamsfx.json'];
+const SECRETS_EXAMPLE = 'secrets.parameters.example.json';
+
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 describe('Bicep sources (checked without a compiler)', () => {
@@ -131,8 +135,8 @@ describe('Bicep sources (checked without a compiler)', () => {
 
   it('declares every parameter that the per-environment parameter files set, with matching types', () => {
     const declared = new Map(of(main, 'param').map((p) => [p.name, paramInfo(p)]));
-    const paramFiles = readdirSync(infra).filter((f) => /^main\.parameters\.\w+\.json$/.test(f));
-    expect(paramFiles.sort()).toEqual(['main.parameters.dev.json', 'main.parameters.prod.json']);
+    const paramFiles = readdirSync(infra).filter((f) => /^(main|secrets)\.parameters\.[\w.]+\.json$/.test(f));
+    expect(paramFiles.sort()).toEqual([...PLAIN_PARAMETER_FILES, ...TEAMSFX_PARAMETER_FILES, SECRETS_EXAMPLE].sort());
     for (const paramFile of paramFiles) {
       const parameters = (
         JSON.parse(read(join(infra, paramFile))) as { parameters: Record<string, { value: unknown }> }
@@ -151,6 +155,7 @@ describe('Bicep sources (checked without a compiler)', () => {
           expect(allowedValues, `${paramFile}: ${name}`).toContain(value);
         }
       }
+      if (paramFile === SECRETS_EXAMPLE) continue;
       for (const [name, info] of declared) {
         if (!info.hasDefault) expect(Object.keys(parameters), `${paramFile} must set ${name}`).toContain(name);
       }
@@ -203,9 +208,15 @@ describe('Bicep sources (checked without a compiler)', () => {
       .flatMap((a) => (a as unknown as { with: { templates: { path: string; parameters: string }[] } }).with.templates);
     for (const template of armPaths) {
       expect(existsSync(join(root, template.path))).toBe(true);
+      expect(template.parameters).toMatch(/\.teamsfx\.json$/);
       for (const env of ['dev', 'prod']) {
         expect(existsSync(join(root, template.parameters.replace(/\$\{\{TEAMSFX_ENV\}\}/, env)))).toBe(true);
       }
+    }
+    for (const action of (project.provision ?? []).filter((a) => a.uses === 'arm/deploy')) {
+      expect((action as unknown as { with: { bicepCliVersion?: string } }).with.bicepCliVersion).toMatch(
+        /^v\d+\.\d+\.\d+$/,
+      );
     }
   });
 
@@ -290,7 +301,7 @@ describe('Bicep sources (checked without a compiler)', () => {
         .filter((p) => paramInfo(p).secure)
         .map((p) => p.name),
     );
-    for (const paramFile of ['main.parameters.dev.json', 'main.parameters.prod.json']) {
+    for (const paramFile of TEAMSFX_PARAMETER_FILES) {
       const parameters = (
         JSON.parse(read(join(infra, paramFile))) as { parameters: Record<string, { value: unknown }> }
       ).parameters;
@@ -299,6 +310,21 @@ describe('Bicep sources (checked without a compiler)', () => {
         const values = typeof value === 'object' && value !== null ? Object.values(value) : [value];
         for (const v of values) expect(v, `${paramFile}: ${name}`).toMatch(/^\$\{\{SECRET_[A-Z0-9_]+\}\}$/);
       }
+    }
+    // The plain files carry no secret at all (they come from a separate secrets file), the example only blanks.
+    for (const paramFile of PLAIN_PARAMETER_FILES) {
+      const parameters = Object.keys(
+        (JSON.parse(read(join(infra, paramFile))) as { parameters: Record<string, unknown> }).parameters,
+      );
+      for (const name of parameters) expect(secureParams.has(name), `${paramFile} sets secure ${name}`).toBe(false);
+    }
+    const example = (
+      JSON.parse(read(join(infra, SECRETS_EXAMPLE))) as { parameters: Record<string, { value: unknown }> }
+    ).parameters;
+    for (const [name, { value }] of Object.entries(example)) {
+      expect(secureParams.has(name), `${SECRETS_EXAMPLE}: ${name} is not a secure parameter`).toBe(true);
+      const values = typeof value === 'object' && value !== null ? Object.values(value) : [value];
+      for (const v of values) expect(v, `${SECRETS_EXAMPLE}: ${name}`).toBe('');
     }
   });
 
@@ -318,7 +344,7 @@ describe('Bicep sources (checked without a compiler)', () => {
       expect.arrayContaining(['CHAOS_MODE', 'MicrosoftAppType', 'MicrosoftAppId', 'DATABASE_URL']),
     );
     for (const name of envNames) expect(readable, `${name} is not read by src/config/config.ts`).toContain(name);
-    for (const paramFile of ['main.parameters.dev.json', 'main.parameters.prod.json']) {
+    for (const paramFile of [...TEAMSFX_PARAMETER_FILES, SECRETS_EXAMPLE]) {
       const secrets = (
         JSON.parse(read(join(infra, paramFile))) as {
           parameters: { appSecretValues?: { value: Record<string, string> } };
@@ -332,5 +358,78 @@ describe('Bicep sources (checked without a compiler)', () => {
     expect(healthz).toBe(3);
     for (const type of ['Startup', 'Readiness', 'Liveness']) expect(containerApp.strings).toContain(type);
     expect(read(join(root, 'Dockerfile'))).toMatch(/^EXPOSE 3978$/m);
+  });
+
+  it('plain parameter files work with az deployment group create as they are: concrete values, no placeholders', () => {
+    for (const paramFile of PLAIN_PARAMETER_FILES) {
+      const text = read(join(infra, paramFile));
+      expect(text, paramFile).not.toMatch(/\$\{\{|\{\{|<[a-z-]+>|REPLACE|TODO/i);
+      const parameters = (JSON.parse(text) as { parameters: Record<string, { value: unknown }> }).parameters;
+      // Every profile keeps its state on durable storage: PostgreSQL (the embedded store would live on the
+      // replica's disk and be lost with each revision).
+      expect(parameters.deployPostgres?.value, paramFile).toBe(true);
+      expect(parameters.servicesSecretName?.value, paramFile).toBe('chaos-services-file');
+    }
+    for (const paramFile of TEAMSFX_PARAMETER_FILES) {
+      expect(read(join(infra, paramFile)), paramFile).toMatch(/\$\{\{[A-Z_]+\}\}/);
+      const parameters = (
+        JSON.parse(read(join(infra, paramFile))) as { parameters: Record<string, { value: unknown }> }
+      ).parameters;
+      expect(parameters.deployPostgres?.value, paramFile).toBe(true);
+    }
+  });
+
+  it('reaches PostgreSQL only from the app: private access in a delegated subnet, no firewall rule', () => {
+    const postgres = source(join(infra, 'modules', 'postgres.bicep'));
+    expect(postgres.strings.some((s) => s.startsWith('Microsoft.DBforPostgreSQL/flexibleServers/firewallRules'))).toBe(
+      false,
+    );
+    const server = of(postgres, 'resource').find((d) => d.name === 'server');
+    expect(server?.code).toMatch(/delegatedSubnetResourceId:\s*delegatedSubnetId/);
+    expect(server?.code).toMatch(/privateDnsZoneArmResourceId:\s*privateDnsZoneId/);
+    expect(server?.code).toMatch(/publicNetworkAccess:\s*'§\d+'/);
+    const access = /publicNetworkAccess:\s*'§(\d+)'/.exec(server?.code ?? '');
+    expect(postgres.strings[Number(access?.[1])]).toBe('Disabled');
+    const network = source(join(infra, 'modules', 'network.bicep'));
+    expect(network.strings).toContain('Microsoft.DBforPostgreSQL/flexibleServers');
+    expect(network.strings).toContain('Microsoft.App/environments');
+    const environment = source(join(infra, 'modules', 'containerAppsEnvironment.bicep'));
+    expect(environment.code).toMatch(/infrastructureSubnetId:\s*infrastructureSubnetId/);
+    expect(of(main, 'module').find((d) => d.name === 'containerEnvironment')?.code).toMatch(
+      /infrastructureSubnetId:\s*deployPostgres \? network\.outputs\.appsSubnetId/,
+    );
+  });
+
+  it('delivers the services file and the engine, status and GitHub App settings through the template', () => {
+    const appModule = of(main, 'module').find((d) => d.name === 'app');
+    const strings = [...(appModule?.code.matchAll(/'§(\d+)'/g) ?? [])].map((m) => main.strings[Number(m[1])]);
+    for (const name of ['CHAOS_SERVICES_FILE', 'CHAOS_PUBLIC_URL', 'GITHUB_APP_ID', 'PROMETHEUS_URL']) {
+      expect(strings, name).toContain(name);
+    }
+    // Mounted from Key Vault as a file, at the path the variable names.
+    expect(of(main, 'var').find((d) => d.name === 'servicesPath')?.code).toMatch(/'§\d+'/);
+    const path =
+      main.strings[Number(/'§(\d+)'/.exec(of(main, 'var').find((d) => d.name === 'servicesPath')?.code ?? '')?.[1])];
+    expect(path).toBe('/app/config/services.yaml');
+    const containerApp = source(join(infra, 'modules', 'containerApp.bicep'));
+    expect(containerApp.strings).toContain('Secret');
+    expect(containerApp.strings).toContain('/app/config');
+    expect(appModule?.code).toMatch(/secretFiles:/);
+    // Secrets the engines and the CI need reach the app from Key Vault when set.
+    const teamsfx = JSON.parse(read(join(infra, 'main.parameters.prod.teamsfx.json'))) as {
+      parameters: { appSecretValues: { value: Record<string, string> } };
+    };
+    expect(Object.keys(teamsfx.parameters.appSecretValues.value)).toEqual(
+      expect.arrayContaining(['CHAOS_ENGINE_WEBHOOK_TOKEN', 'CHAOS_STATUS_TOKENS', 'GITHUB_APP_PRIVATE_KEY']),
+    );
+  });
+
+  it('documents a services file that the server accepts', async () => {
+    const { parseServiceDirectory } = await import('../../src/config/services.js');
+    const readme = read(join(root, 'README.md'));
+    const block = /<!-- services-example -->\s*```yaml\n([\s\S]*?)```/.exec(readme)?.[1];
+    expect(block, 'README has a services example').toBeDefined();
+    const directory = parseServiceDirectory(block ?? '');
+    expect(Object.values(directory.services).some((route) => route.engine !== 'builtin')).toBe(true);
   });
 });

@@ -32,7 +32,7 @@ describe('GitHub workflows', () => {
     for (const name of ['lint', 'typecheck', 'test']) expect(scripts[name], `npm script ${name}`).toBeDefined();
   });
 
-  it('deploy: main and manual runs, OIDC login, ACR build, Container App update, protected environment', () => {
+  it('deploy: main and manual runs, OIDC login, the Bicep applied around an ACR build, protected environment', () => {
     const deploy = workflow('deploy.yml');
     expect(deploy.on.push).toEqual({ branches: ['main'] });
     expect(deploy.on).toHaveProperty('workflow_dispatch');
@@ -44,10 +44,31 @@ describe('GitHub workflows', () => {
     expect(JSON.stringify(login?.with)).not.toMatch(/creds|client-secret/);
     const script = runs(job).join('\n');
     expect(script).toMatch(/az acr build/);
-    expect(script).toMatch(/az containerapp update/);
     const order = (pattern: RegExp) => job.steps.findIndex((s) => pattern.test(s.run ?? s.uses ?? ''));
+    const applies = job.steps
+      .map((s, i) => (/az deployment group create[\s\S]*--template-file infra\/main\.bicep/.test(s.run ?? '') ? i : -1))
+      .filter((i) => i >= 0);
+    expect(applies).toHaveLength(2);
     expect(order(/npm test/)).toBeLessThan(order(/azure\/login/));
-    expect(order(/azure\/login/)).toBeLessThan(order(/az acr build/));
-    expect(order(/az acr build/)).toBeLessThan(order(/az containerapp update/));
+    expect(order(/azure\/login/)).toBeLessThan(applies[0] as number);
+    expect(applies[0]).toBeLessThan(order(/az acr build/));
+    expect(order(/az acr build/)).toBeLessThan(applies[1] as number);
+    // The profile's plain parameters file (the one az accepts as is) and the secrets file, never on a command line.
+    for (const i of applies) {
+      expect(job.steps[i]?.run).toMatch(/--parameters "@infra\/main\.parameters\.\$\{?[\w.{}\s|']*\}?\.json"/);
+      expect(job.steps[i]?.run).toMatch(/--parameters "@\$\{SECRETS_FILE\}"/);
+    }
+    expect(script).not.toMatch(/secrets\.AZURE_DEPLOYMENT_SECRETS/);
+    const secretsStep = job.steps.find((s) => /SECRETS_FILE=/.test(s.run ?? '')) as Step & {
+      env?: Record<string, string>;
+    };
+    expect(secretsStep?.env?.DEPLOYMENT_SECRETS).toBe(`\${{ secrets.AZURE_DEPLOYMENT_SECRETS }}`);
+    expect(secretsStep?.run).toMatch(/umask 077/);
+    // The roles it needs are stated, and AcrPush alone is not claimed to be enough.
+    const header = readFileSync(join(root, '.github', 'workflows', 'deploy.yml'), 'utf8').split('\non:')[0] ?? '';
+    expect(header).toMatch(/Contributor on the resource group/);
+    expect(header).toMatch(/Role Based Access Control Administrator/);
+    expect(header).toMatch(/scheduleRun/);
+    expect(header).not.toMatch(/AcrPush and Container Apps Contributor/);
   });
 });
