@@ -14,10 +14,14 @@ import type { AuditEntry, ChatStore, DecisionOutcome } from './store.js';
 
 /** The negotiation service as the chat sees it (src/negotiation NegotiationService fits). */
 export interface NegotiationPort {
+  /** 'model' when a model answers (its reply is worth streaming); absent or 'offline' otherwise. */
+  readonly mode?: 'model' | 'offline';
   negotiate(request: {
     contract: Contract;
     message: string;
     actor: { id: string; name?: string };
+    /** The model's reply as it is written (already filtered), for surfaces that show it live. */
+    onStreamChunk?: (text: string) => void;
   }): Promise<NegotiationOutcome>;
 }
 
@@ -85,8 +89,15 @@ export async function cardInput(ctx: ChatContext, contract: Contract): Promise<C
     contract,
     approvals,
     ...(decision ? { decision } : {}),
-    ...(link ? { requestedBy: displayName(link.requester) } : {}),
+    ...(link ? { requestedBy: displayName(link.requester), people: peopleOf(link.requester) } : {}),
   };
+}
+
+/** Display names by user id for a card's amendment lines: whoever is known by name here. */
+export function peopleOf(...actors: (ChatActor | undefined)[]): Record<string, string> {
+  const people: Record<string, string> = {};
+  for (const actor of actors) if (actor?.displayName) people[actor.id] = actor.displayName;
+  return people;
 }
 
 export function decisionInfo(result: {

@@ -6,7 +6,7 @@ import { z } from 'zod';
 import type { ContractCardInput } from '../cards/contractView.js';
 import type { Contract } from '../domain/model.js';
 import { isStoreNotFound } from '../errors.js';
-import { auditActor, type ChatContext, cardInput, decisionInfo, displayName } from './context.js';
+import { auditActor, type ChatContext, cardInput, decisionInfo, displayName, peopleOf } from './context.js';
 import type { CardActionInput, CardActionResult, ChatCard } from './port.js';
 import type { DecisionOutcome } from './store.js';
 
@@ -154,7 +154,7 @@ function cardAfterDecision(result: DecisionOutcome, notice?: string): ChatCard {
     contract: result.contract,
     approvals: result.approvals,
     ...(decision ? { decision } : {}),
-    ...(requester ? { requestedBy: displayName(requester) } : {}),
+    ...(requester ? { requestedBy: displayName(requester), people: peopleOf(requester) } : {}),
     ...(notice ? { notice } : {}),
   };
   return decision ? { kind: 'decision', input } : { kind: 'contract', input };

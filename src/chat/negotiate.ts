@@ -6,9 +6,10 @@
 import { canTransition } from '../domain/contractState.js';
 import type { Contract } from '../domain/model.js';
 import { isStoreConflict } from '../errors.js';
-import { auditActor, type ChatContext, displayName, surfaceFor } from './context.js';
+import { auditActor, type ChatContext, displayName, peopleOf, surfaceFor } from './context.js';
 import { type ActionData, missing, staleClick } from './decide.js';
-import type { CardActionInput, CardActionResult, ChatActor, ThreadRef } from './port.js';
+import type { CardActionInput, CardActionResult, ChatActor, ChatMessage, ThreadRef } from './port.js';
+import { canStream, type ReplyStream } from './replyStream.js';
 
 /** The Negotiate button: the intro (or the typed message's turn) goes into the contract's thread. */
 export async function startNegotiation(
@@ -61,11 +62,24 @@ export async function negotiateInThread(
       });
       return;
     }
-    const outcome = await ctx.negotiation.negotiate({
-      contract,
-      message: text,
-      actor: { id: actor.id, ...(actor.displayName ? { name: actor.displayName } : {}) },
-    });
+    // A model's answer takes seconds: shown as it is written where the surface can (typing or a placeholder else).
+    const live: ReplyStream | undefined =
+      ctx.negotiation.mode === 'model' && canStream(surface)
+        ? surface.openReply(thread, (error) => ctx.log?.warn({ err: error, contractId }, 'live reply failed'))
+        : undefined;
+    const say = (message: ChatMessage) => (live ? live.finish(message) : surface.postInThread(thread, message));
+    let outcome: Awaited<ReturnType<typeof ctx.negotiation.negotiate>>;
+    try {
+      outcome = await ctx.negotiation.negotiate({
+        contract,
+        message: text,
+        actor: { id: actor.id, ...(actor.displayName ? { name: actor.displayName } : {}) },
+        ...(live ? { onStreamChunk: (chunk: string) => live.push(chunk) } : {}),
+      });
+    } catch (error) {
+      await live?.finish({ text: 'Something went wrong on my side while answering; nothing was changed.' });
+      throw error;
+    }
     ctx.metrics?.negotiationTurns.inc({ mode: outcome.fallbackNote ? 'fallback' : outcome.mode });
     const accepted = outcome.accepted;
     if (accepted) {
@@ -89,26 +103,39 @@ export async function negotiateInThread(
         });
       } catch (error) {
         if (!isStoreConflict(error)) throw error;
-        await surface.postInThread(thread, {
+        await say({
           text: `Contract ${contract.id} changed while I was answering (revision ${contract.revision} is no longer the latest), so nothing was applied. Please say it again.`,
         });
         return;
       }
     }
-    await surface.postInThread(thread, { text: outcome.reply });
-    if (accepted) await postRevisionCard(ctx, contract, accepted.contract);
+    await say({ text: outcome.reply });
+    if (accepted) await postRevisionCard(ctx, contract, accepted.contract, actor);
   });
 }
 
 /** Posts the new revision's card into the contract's thread and retires the previous card. */
-async function postRevisionCard(ctx: ChatContext, previous: Contract, next: Contract): Promise<void> {
+async function postRevisionCard(
+  ctx: ChatContext,
+  previous: Contract,
+  next: Contract,
+  amender: ChatActor,
+): Promise<void> {
   const link = await ctx.store.getLink(next.id);
   if (!link) return;
   const surface = ctx.surfaces[link.thread.surface];
   if (!surface) return;
   const posted = await surface.postCard(
     link.thread,
-    { kind: 'contract', input: { contract: next, requestedBy: displayName(link.requester) } },
+    {
+      kind: 'contract',
+      input: {
+        contract: next,
+        requestedBy: displayName(link.requester),
+        // The amendment lines name whoever amended (the contract records their id).
+        people: peopleOf(link.requester, amender),
+      },
+    },
     `Revision ${next.revision} of ${next.id}`,
   );
   await ctx.store.saveLink({ ...link, cardMessageId: posted.messageId, revision: next.revision });

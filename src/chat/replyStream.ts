@@ -13,7 +13,8 @@ export interface ReplyStream {
 }
 
 export interface StreamingSurface {
-  openReply(thread: ThreadRef): ReplyStream;
+  /** `onError`: a live update that failed (the final message still goes out). */
+  openReply(thread: ThreadRef, onError?: (error: unknown) => void): ReplyStream;
 }
 
 export function canStream(surface: object): surface is StreamingSurface {

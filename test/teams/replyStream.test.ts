@@ -99,6 +99,43 @@ describe('a model answer streams into Teams', () => {
     expect(ref.messageId).not.toBe('');
   });
 
+  it('through the bot: a personal-chat message to a contract is answered by the model as a stream', async () => {
+    const modelBot = await startTestBot(await openPersistentStore({ dataDir: 'memory://' }), {
+      OPENAI_BASE_URL: model.baseURL,
+      OPENAI_MODEL: 'local-model',
+      OPENAI_API_KEY: 'test-key',
+    });
+    try {
+      const chat: ConversationSpec = { id: 'a:stream-through-bot', type: 'personal' };
+      const assess = messageActivity(
+        connector.serviceUrl,
+        chat,
+        DEVELOPER,
+        'assess service=checkout version=2.4.0 files=src/api/cart.ts:80 rollback=true',
+      );
+      await sendToBot(modelBot.url, assess);
+      await connector.waitFor((a) => a.method === 'POST' && a.activityId === assess.id);
+      const before = connector.activities.length;
+      const requestsBefore = model.requests.length;
+      model.enqueue({
+        kind: 'stream',
+        pieces: ['Five minutes ', 'gives the judge ', 'enough samples.'],
+        pieceDelayMs: 600,
+      });
+      await sendToBot(modelBot.url, messageActivity(connector.serviceUrl, chat, DEVELOPER, 'why five minutes?'));
+      const final = await connector.waitFor(
+        (a) => a.conversationId === chat.id && streamInfoOf(a)?.streamType === 'final',
+        15_000,
+      );
+      expect(model.requests.slice(requestsBefore).some((r) => r.body.stream === true)).toBe(true);
+      const sent = connector.activities.slice(before).filter((a) => a.conversationId === chat.id);
+      expect(sent.some((a) => streamInfoOf(a)?.streamType === 'informative')).toBe(true);
+      expect(String(final.body.text)).toContain('Five minutes gives the judge enough samples.');
+    } finally {
+      await modelBot.close();
+    }
+  });
+
   it('in a channel (no streaming there): a typing indicator, then the answer as one message', async () => {
     const thread: ConversationSpec = { id: '19:stream@thread.tacv2;messageid=root-stream', type: 'channel' };
     await greet(thread);

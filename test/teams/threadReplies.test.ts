@@ -70,7 +70,11 @@ describe('Teams channel replies without an @mention (RSC)', () => {
     const revised = await connector.waitFor(
       (a) => a.method === 'POST' && a.conversationId === thread.id && revisionOf(cardOf(a.body)) === 2,
     );
-    expect(JSON.stringify(cardOf(revised.body))).toContain('15 min');
+    const card = JSON.stringify(cardOf(revised.body));
+    expect(card).toContain('15 min');
+    // The amendment line names the person, not their Entra object id.
+    expect(card).toContain(`(${DEVELOPER.name})`);
+    expect(card).not.toContain(DEVELOPER.aadObjectId);
   });
 
   it('ignores root posts and replies in other threads, storing nothing', async () => {
