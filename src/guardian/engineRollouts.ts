@@ -7,8 +7,9 @@
  * each call is judged live: the interval since the previous judgement is fetched from the metric provider for the
  * canary and baseline workloads the engine's object names, and judged with the contract's guardrails and limits by
  * the same judge and configuration as the built-in guardian (`judgeInterval` with `guardianJudgeConfiguration`
- * from the rollout's terms, the analysis interval and the policy). A call that comes
- * back within half an interval (an engine retry) is answered with the stored verdict.
+ * from the rollout's terms, the analysis interval and the policy), one analysis interval at a time on the same
+ * grid as the worker. A call before the next interval is complete (an engine retry, or an engine calling more often
+ * than the contract's interval) is answered with the stored verdict.
  */
 import { guardianJudgeConfiguration } from '../domain/judge/configuration.js';
 import { judgeInterval } from '../domain/judge/judge.js';
@@ -25,6 +26,8 @@ const TERMINAL = new Set<RolloutState['phase']>(['promoted', 'rolled_back', 'abo
 /** Engine rollouts are never due for the worker: the engine's calls drive them. */
 export const ENGINE_NEVER_DUE = '9999-12-31T00:00:00.000Z';
 const MAX_LOG_LINES = 12;
+/** Intervals judged in one call after a gap (an engine paused, or calling less often than the contract's interval). */
+const MAX_CATCH_UP = 3;
 const ENGINE_LABEL: Record<EngineName, string> = { flagger: 'Flagger', 'argo-rollouts': 'Argo Rollouts' };
 
 export interface EngineObject {
@@ -143,19 +146,24 @@ export class EngineRollouts {
     if (TERMINAL.has(record.state.phase) || record.state.phase === 'rolling_back') return stored(record);
     const now = this.clock();
     const intervalMs = record.terms.ramp.analysisIntervalSeconds * 1000;
-    const last = Date.parse(record.lastIntervalEnd);
-    if (now.getTime() - last < intervalMs / 2) return stored(record);
+    if (now.getTime() - Date.parse(record.lastIntervalEnd) < intervalMs) return stored(record);
 
     let result: JudgeResult | undefined;
     const saved = await this.saveUnderLease(record.id, async (held) => {
-      if (TERMINAL.has(held.state.phase) || held.state.phase === 'rolling_back') return false;
-      const heldLast = Date.parse(held.lastIntervalEnd);
-      if (now.getTime() - heldLast < intervalMs / 2) return false;
-      const start = new Date(Math.max(heldLast, now.getTime() - 3 * intervalMs));
-      const metrics = await this.fetch(held, start, now);
-      const alertsBefore = held.state.phase === 'progressing' ? held.state.activeAlerts : [];
-      result = this.judgeInterval(held, metrics, trafficPercent, now);
-      await this.report(held, result, new Set(alertsBefore), now);
+      // Whole analysis intervals since the last judgement, on the same grid as the worker's (at most the last
+      // MAX_CATCH_UP; a remainder waits for the next call).
+      const last = Date.parse(held.lastIntervalEnd);
+      const due = Math.floor((now.getTime() - last) / intervalMs);
+      if (due < 1 || TERMINAL.has(held.state.phase) || held.state.phase === 'rolling_back') return false;
+      let start = last + Math.max(0, due - MAX_CATCH_UP) * intervalMs;
+      for (let i = 0; i < Math.min(due, MAX_CATCH_UP); i++) {
+        const alertsBefore = held.state.phase === 'progressing' ? held.state.activeAlerts : [];
+        const metrics = await this.fetch(held, new Date(start), new Date(start + intervalMs));
+        result = this.judgeInterval(held, metrics, trafficPercent, now);
+        await this.report(held, result, new Set(alertsBefore), now);
+        start += intervalMs;
+        if (result.verdict === 'FAIL') break;
+      }
       return true;
     });
     if (!saved || !result) {

@@ -6,8 +6,8 @@
  * template's `headers` (the bearer token, from a Secret through an argument), fails the measurement on any non-2xx
  * status, reads `jsonPath` (`{$.verdict}`) from the JSON body and evaluates the metric's conditions on that value
  * (utils/evaluate/evaluate.go: with both a success and a failure condition, a value meeting neither is
- * Inconclusive). Each call judges the interval since the last one, live from the metric provider, for the Rollout
- * named in the URL; the answer is `{ verdict: PASS | HOLD | FAIL, ... }`.
+ * Inconclusive). Each call judges the analysis intervals completed since the last one, live from the metric
+ * provider, for the Rollout named in the URL; the answer is `{ verdict: PASS | HOLD | FAIL, ... }`.
  *
  * `POST /api/argo/notifications` receives Argo notifications (the webhook service of argo-notifications, with the
  * template in docs/announced-deployments.md producing `{ rollout, namespace, event, message }`): each is posted in
