@@ -4,8 +4,8 @@ import { CHAT_REQUEST_KEYS } from '../domain/chatRequest.js';
 
 export function helpContent(options: { pullRequests: boolean; rollouts: boolean; intro?: string }): HelpCardInput {
   const assessSources = options.pullRequests
-    ? 'key=value pairs, a pasted or attached deployment JSON, or a pull request link'
-    : 'key=value pairs or a pasted or attached deployment JSON (pull request links need GITHUB_TOKEN)';
+    ? 'key=value pairs, a pasted deployment JSON, a .json file sent to the bot in a Teams personal chat, or a pull request link'
+    : 'key=value pairs, a pasted deployment JSON, or a .json file sent to the bot in a Teams personal chat (pull request links need GITHUB_TOKEN)';
   const rollout = options.rollouts ? '' : ' (needs the rollout guardian)';
   return {
     ...(options.intro ? { intro: options.intro, introTone: 'warning' as const } : {}),
@@ -29,7 +29,7 @@ export function helpContent(options: { pullRequests: boolean; rollouts: boolean;
       ...(options.pullRequests ? ['assess https://github.com/contoso/shop/pull/128'] : []),
       'status',
       'history checkout',
-      'can we start the canary at 25%? it is a config-only change   (in a contract thread)',
+      'can we start the canary at 25%? it is a config-only change   (a reply in a contract thread: with @chaos in Slack; in a Teams channel without it only if the app may read channel messages)',
     ],
   };
 }

@@ -6,9 +6,10 @@
 import { canTransition } from '../domain/contractState.js';
 import type { Contract } from '../domain/model.js';
 import { isStoreConflict } from '../errors.js';
+import { parseMessage } from '../negotiation/intents.js';
 import { auditActor, type ChatContext, displayName, peopleOf, surfaceFor } from './context.js';
 import { type ActionData, missing, staleClick } from './decide.js';
-import type { CardActionInput, CardActionResult, ChatActor, ChatMessage, ThreadRef } from './port.js';
+import type { CardActionInput, CardActionResult, ChatActor, ChatMessage, ConversationKind, ThreadRef } from './port.js';
 import { canStream, type ReplyStream } from './replyStream.js';
 
 /** The Negotiate button: the intro (or the typed message's turn) goes into the contract's thread. */
@@ -35,10 +36,12 @@ export async function startNegotiation(
     );
   } else {
     ctx.background.run(`negotiation intro ${contract.id}`, async () => {
-      await surfaceFor(ctx, thread).postInThread(thread, { text: negotiationIntro(contract, action.actor) });
+      await surfaceFor(ctx, thread).postInThread(thread, {
+        text: negotiationIntro(contract, action.actor, howToReply(thread, action.conversationKind)),
+      });
     });
   }
-  return { kind: 'notice', text: 'Negotiating… reply in the contract’s thread.' };
+  return { kind: 'notice', text: `Negotiating… ${howToReply(thread, action.conversationKind)}.` };
 }
 
 /** One negotiation turn, after every earlier turn on the same contract. */
@@ -153,15 +156,34 @@ async function postRevisionCard(
   }
 }
 
-function negotiationIntro(contract: Contract, actor: ChatActor): string {
+/** How to answer in the contract's thread, exactly as each surface delivers messages to the bot. */
+export function howToReply(thread: ThreadRef, kind: ConversationKind): string {
+  if (kind === 'personal') return 'reply here with what you would like to change';
+  if (thread.surface === 'slack') return 'reply in the contract’s thread starting with @chaos';
+  return kind === 'channel'
+    ? 'reply in the contract’s thread; no @mention is needed if a team owner let the app read channel messages when installing it, otherwise start with @chaos'
+    : 'reply in this chat starting with @chaos';
+}
+
+function negotiationIntro(contract: Contract, actor: ChatActor, how: string): string {
   const first = contract.terms.ramp.steps[0];
   const error = contract.terms.guardrails.find((g) => g.metric === 'error_rate');
   return [
     `${displayName(actor)} opened the negotiation of ${contract.id} (revision ${contract.revision}, ${contract.risk.level} risk).`,
-    `Reply in this thread with what you would like to change, for example:`,
+    `${how.charAt(0).toUpperCase()}${how.slice(1)}. For example:`,
     `• "start the canary at ${first ? Math.min(first.trafficPercent * 2, 50) : 10}%"`,
     `• "raise the error-rate guardrail to ${error ? Math.round(error.threshold * 150) / 100 : 0.5}%"`,
     `• "extend the bake time to 2 hours" · "add a feature flag" · "explain database_migration"`,
     `The policy floor decides what is allowed; accepted changes post a new revision and void earlier approvals.`,
   ].join('\n');
+}
+
+/**
+ * Whether a message nobody addressed to the bot is about the contract: a change, a question about a term, a request
+ * the negotiator must refuse, or words close to a term. Thanks and chatter between people are not.
+ */
+export function asksTheContract(contract: Contract, text: string): boolean {
+  return parseMessage(text, contract).intents.some(
+    (i) => i.type !== 'thanks' && (i.type !== 'unknown' || i.suggestion !== undefined),
+  );
 }

@@ -93,6 +93,11 @@ export interface IncomingMessage {
   attachments: IncomingAttachment[];
   /** Surface event id, for de-duplicating redeliveries. */
   eventId?: string;
+  /**
+   * false when the bot was not addressed (a Teams channel reply read without an @mention): in a contract thread it is
+   * answered only when it asks something of the contract; people talking among themselves get no reply.
+   */
+  addressed?: boolean;
 }
 
 /** Replies within the turn of an incoming message. */

@@ -20,7 +20,7 @@ import {
   type RolloutControl,
 } from './context.js';
 import { actionDataSchema, decideClick, details } from './decide.js';
-import { negotiateInThread, startNegotiation } from './negotiate.js';
+import { asksTheContract, negotiateInThread, startNegotiation } from './negotiate.js';
 import type {
   CardActionInput,
   CardActionResult,
@@ -120,6 +120,10 @@ export class ChatService implements ChatPort {
           const intro = `I don’t know the command “${command.firstWord}”.`;
           await replier.reply({ card: { kind: 'help', input: this.help(intro) } });
           return;
+        }
+        if (message.addressed === false) {
+          const contract = await ctx.store.getContract(inContract);
+          if (!contract || !asksTheContract(contract, command.text)) return;
         }
         this.background.run(`negotiate ${inContract}`, () =>
           negotiateInThread(ctx, inContract, command.text, message.actor, message.thread),

@@ -126,6 +126,7 @@ export function createTeamsApplication(options: TeamsBotOptions): Application<Tu
         ...files.attachments,
       ],
       ...(activity.id ? { eventId: activity.id } : {}),
+      ...(kind === 'channel' && !mentionsBot(activity) ? { addressed: false } : {}),
     };
     await chat.handleMessage(message, replier);
   };

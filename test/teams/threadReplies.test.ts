@@ -92,6 +92,19 @@ describe('Teams channel replies without an @mention (RSC)', () => {
     expect(await store.rememberEvent('teams', String(other.id))).toBe(true);
   });
 
+  it('stays quiet when people talk among themselves in the contract thread', async () => {
+    const thread = await contractThread();
+    const before = await postsTo(thread.id);
+    for (const text of ['thanks all, lunch after this?', 'sounds good to me']) {
+      expect((await sendToBot(bot.url, unmentioned(thread, APPROVER_A, text))).status).toBe(200);
+    }
+    expect(await postsTo(thread.id)).toBe(before);
+    // The same words with an @mention get an answer.
+    const mentioned = messageActivity(connector.serviceUrl, thread, APPROVER_A, 'lunch after this?');
+    await sendToBot(bot.url, mentioned);
+    expect(await postsTo(thread.id)).toBeGreaterThan(before);
+  });
+
   it('ignores a reply in the contract thread that is addressed to someone else', async () => {
     const thread = await contractThread();
     const before = await postsTo(thread.id);
