@@ -34,6 +34,7 @@ import { openAppStore } from './storeAdapter.js';
 export interface AppStore extends ChatStore, ReferenceStore {
   turnLog: TurnLog;
   rememberEvent(source: string, id: string): Promise<boolean>;
+  eventSeen(source: string, id: string): Promise<boolean>;
   health(): Promise<{ ok: boolean; detail?: string }>;
   close(): Promise<void>;
   /** The SQL driver's counters, exported on /metrics when present. */
@@ -171,6 +172,7 @@ export async function composeApp(config: AppConfig, overrides: ComposeOverrides 
     botAppId,
     logger,
     rememberEvent: (source, id) => store.rememberEvent(source, id),
+    eventSeen: (source, id) => store.eventSeen(source, id),
     isContractThread: async (threadKey) => (await store.contractForThread('teams', threadKey)) !== undefined,
   });
 

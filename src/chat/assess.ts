@@ -1,16 +1,14 @@
 /**
  * assess and announce: draft a contract for a deployment request, store it with its thread link and audit entry in
- * one transaction, then post its card and record the card's message id. A redelivered message finds the contract its
- * first delivery stored (the id derives from the surface event) and only finishes what is missing: the post.
+ * one transaction, then post its card and record the card's message id. A redelivered message whose first delivery
+ * stored the contract but never posted it (a crash, a failed send) finds that contract in its thread and only posts.
  */
-import { createHash } from 'node:crypto';
 import { parseKeyValueRequest } from '../domain/chatRequest.js';
 import { draftContract } from '../domain/contract.js';
 import { transition } from '../domain/contractState.js';
 import type { Contract, DeploymentRequest } from '../domain/model.js';
 import { parseDeploymentJson } from '../domain/request.js';
 import { assessRisk } from '../domain/risk/engine.js';
-import { isStoreConflict } from '../errors.js';
 import { type AssessSource, classifyAssessArgs } from './commands.js';
 import { auditActor, type ChatContext, displayName } from './context.js';
 import { ChatInputError, requestErrorCard } from './errorCards.js';
@@ -23,8 +21,6 @@ export interface PublishTarget {
   replier: Replier;
   /** Where the card will be posted (the thread link until the post says where it landed). */
   thread: ContractLink['thread'];
-  /** The surface event that asked for it, for redeliveries: `${surface}:${conversation}:${activity id}`. */
-  eventKey?: string;
 }
 
 export async function assess(ctx: ChatContext, message: IncomingMessage, args: string, replier: Replier) {
@@ -48,13 +44,25 @@ export async function assess(ctx: ChatContext, message: IncomingMessage, args: s
     await replier.reply({ card: requestErrorCard(error, source) });
     return;
   }
+  if (message.eventId !== undefined && (await finishedUnpostedContract(ctx, message, replier))) return;
   await publishContract(ctx, request, {
     actor: message.actor,
     conversationKey: message.conversationKey,
     replier,
     thread: message.thread,
-    ...(message.eventId ? { eventKey: `${message.surface}:${message.conversationKey}:${message.eventId}` } : {}),
   });
+}
+
+/** A redelivery: the thread's contract by the same requester was stored but its card never posted. Posts it. */
+async function finishedUnpostedContract(ctx: ChatContext, message: IncomingMessage, replier: Replier) {
+  const id = await ctx.store.contractForThread(message.surface, message.thread.key);
+  if (id === undefined) return false;
+  const link = await ctx.store.getLink(id);
+  if (!link || link.cardMessageId !== '' || link.requester.id !== message.actor.id) return false;
+  const contract = await ctx.store.getContract(id);
+  if (!contract) return false;
+  await postCard(ctx, contract, link, replier);
+  return true;
 }
 
 export async function publishContract(
@@ -64,8 +72,7 @@ export async function publishContract(
 ): Promise<Contract> {
   const now = ctx.clock();
   const risk = assessRisk(request);
-  // The same event always drafts the same contract id, so a redelivery meets the contract its first delivery stored.
-  const suffix = target.eventKey ? eventSuffix(target.eventKey) : ctx.newIdSuffix();
+  const suffix = ctx.newIdSuffix();
   const drafted = draftContract(request, risk, ctx.policy, {
     now,
     idFactory: (deploymentId) => `ctr-${deploymentId.slice(0, 100)}-${suffix}`,
@@ -80,36 +87,26 @@ export async function publishContract(
     requester: target.actor,
     conversationKey: target.conversationKey,
   };
-  try {
-    await ctx.store.publishRevision({
-      contract,
-      actor: target.actor,
-      link,
-      audit: {
-        type: 'contract.created',
-        contractId: contract.id,
-        revision: contract.revision,
-        actor: auditActor(target.actor),
-        data: {
-          level: contract.risk.level,
-          score: contract.risk.score,
-          contentHash: contract.contentHash,
-          source: request.source.kind,
-          surface: target.actor.surface,
-        },
-        at: now,
+  await ctx.store.publishRevision({
+    contract,
+    actor: target.actor,
+    link,
+    audit: {
+      type: 'contract.created',
+      contractId: contract.id,
+      revision: contract.revision,
+      actor: auditActor(target.actor),
+      data: {
+        level: contract.risk.level,
+        score: contract.risk.score,
+        contentHash: contract.contentHash,
+        source: request.source.kind,
+        surface: target.actor.surface,
       },
-    });
-    ctx.metrics?.contractsCreated.inc({ level: contract.risk.level });
-  } catch (error) {
-    if (!target.eventKey || !isStoreConflict(error)) throw error;
-    // A redelivery: the first delivery stored the contract; post its card unless that was done too.
-    const stored = await ctx.store.getContract(contract.id);
-    const storedLink = await ctx.store.getLink(contract.id);
-    if (!stored || !storedLink) throw error;
-    if (storedLink.cardMessageId !== '') return stored;
-    return postCard(ctx, stored, storedLink, target.replier);
-  }
+      at: now,
+    },
+  });
+  ctx.metrics?.contractsCreated.inc({ level: contract.risk.level });
   return postCard(ctx, contract, link, target.replier);
 }
 
@@ -135,10 +132,6 @@ async function readRequest(ctx: ChatContext, source: AssessSource, now: Date): P
     case 'none':
       throw new ChatInputError('chat_no_input');
   }
-}
-
-function eventSuffix(eventKey: string): string {
-  return createHash('sha256').update(eventKey).digest('hex').slice(0, 6);
 }
 
 function isJsonAttachment(a: { name?: string; contentType: string }): boolean {

@@ -391,6 +391,15 @@ export class SqlContractStore implements ChatStore {
     return row?.ref;
   }
 
+  /** Whether an inbound event was remembered (marked done) within the TTL, without remembering it. */
+  async eventSeen(source: string, id: string): Promise<boolean> {
+    const rows = await this.db.query(
+      'select 1 from inbound_events where source = $1 and event_id = $2 and seen_at >= $3',
+      [source, id, new Date(Date.now() - this.eventTtlMs)],
+    );
+    return rows.length > 0;
+  }
+
   /**
    * True the first time an inbound event id is seen within the TTL (Slack retries, webhook redeliveries); an id last
    * seen longer ago than that counts as new again, as in the in-memory twin, whether or not its row was pruned yet.

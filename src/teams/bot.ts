@@ -26,7 +26,7 @@ import {
   threadKeyOf,
 } from './activity.js';
 import { FILE_DOWNLOAD_INFO, fileProblemCard, readTeamsFiles, textWithFiles } from './files.js';
-import { type TeamsSurface, toActivity } from './surface.js';
+import { type TeamsSurface, TeamsSurfaceError, toActivity } from './surface.js';
 import { TurnScheduler } from './turnScheduler.js';
 
 export interface TeamsBotLogger {
@@ -43,6 +43,8 @@ export interface TeamsBotOptions {
   logger: TeamsBotLogger;
   /** De-duplicates redelivered activities; true when the id was not seen before. */
   rememberEvent?: (source: string, id: string) => Promise<boolean>;
+  /** Whether an inbound event was marked done (redeliveries of finished work are ignored). */
+  eventSeen?: (source: string, id: string) => Promise<boolean>;
   /**
    * Whether a channel reply chain is a contract's thread. With the ChannelMessage.Read.Group permission (RSC) Teams
    * delivers every channel message; those without an @mention are handled only in contract threads. Absent: ignored.
@@ -72,6 +74,8 @@ export function createTeamsApplication(options: TeamsBotOptions): Application<Tu
   // Clicks go ahead of message turns (./turnScheduler.ts).
   const turns = options.scheduler ?? new TurnScheduler();
   const contractThreads = new Set<string>();
+  /** Messages being handled in this process: a redelivery meanwhile is the same work, not new work. */
+  const inFlight = new Set<string>();
   /** Channel messages without an @mention: only replies in a contract's thread (the rest is people talking). */
   const isForTheBot = async (activity: TurnContext['activity']): Promise<boolean> => {
     if (conversationKindOf(activity) !== 'channel' || mentionsBot(activity)) return true;
@@ -92,20 +96,43 @@ export function createTeamsApplication(options: TeamsBotOptions): Application<Tu
     const kind = conversationKindOf(activity);
     const conversationKey = conversationKeyOf(activity);
     const threadKey = threadKeyOf(activity) ?? channelThreadKey(conversationKey, activity.id ?? '');
-    // Both at once (they reach the store together); a redelivered message stores the same reference again.
-    const [fresh] = await Promise.all([
-      options.rememberEvent && activity.id ? options.rememberEvent('teams', activity.id) : true,
+    // Teams message ids are unique only within a conversation. The event is marked done once the turn's work is
+    // stored (below), so a redelivery after a crash or a failed send does the unfinished work; a finished one is
+    // ignored. Both reads at once; a redelivered message stores the same reference again.
+    const eventKey = activity.id ? `${conversationKey}:${activity.id}` : undefined;
+    const [seen] = await Promise.all([
+      options.eventSeen && eventKey ? options.eventSeen('teams', eventKey) : false,
       surface.rememberThread(threadKey, activity),
     ]);
-    if (!fresh) {
+    if (seen || (eventKey !== undefined && inFlight.has(eventKey))) {
       logger.info({ activityId: activity.id }, 'redelivered Teams message ignored');
       return;
     }
+    if (eventKey !== undefined) inFlight.add(eventKey);
+    try {
+      await handleTurn(context, { kind, conversationKey, threadKey, eventKey });
+    } finally {
+      if (eventKey !== undefined) inFlight.delete(eventKey);
+    }
+  };
+
+  const handleTurn = async (
+    context: TurnContext,
+    turn: {
+      kind: ReturnType<typeof conversationKindOf>;
+      conversationKey: string;
+      threadKey: string;
+      eventKey?: string | undefined;
+    },
+  ): Promise<void> => {
+    const activity = context.activity;
+    const { kind, conversationKey, threadKey, eventKey } = turn;
     const thread = { surface: 'teams' as const, key: threadKey };
     const replier: Replier = {
       async reply(reply) {
         const response = await context.sendActivity(toActivity(reply));
-        return { thread, messageId: response?.id ?? '' };
+        if (!response?.id) throw new TeamsSurfaceError('send_failed', 'the connector returned no message id');
+        return { thread, messageId: response.id };
       },
     };
     const files = await readTeamsFiles(activity);
@@ -129,6 +156,7 @@ export function createTeamsApplication(options: TeamsBotOptions): Application<Tu
       ...(kind === 'channel' && !mentionsBot(activity) ? { addressed: false } : {}),
     };
     await chat.handleMessage(message, replier);
+    if (options.rememberEvent && eventKey) await options.rememberEvent('teams', eventKey);
   };
   app.activity(ActivityTypes.Message, (context) => turns.message(() => onMessage(context)));
 

@@ -79,6 +79,8 @@ export class TeamsSurface implements ChatSurface, StreamingSurface {
       const response = await context.sendActivity(activity);
       messageId = response?.id ?? '';
     });
+    // A send that came back without an id did not land (or cannot be edited later): the caller sees it and retries.
+    if (messageId === '') throw new TeamsSurfaceError('send_failed', `a post into thread ${thread.key} returned no id`);
     return { thread, messageId };
   }
 

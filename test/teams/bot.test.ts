@@ -100,7 +100,7 @@ describe.each(BACKENDS)('Teams bot on $name', (backend) => {
       expect(actions.map((a) => a.title)).toEqual(['Approve', 'Reject', 'Negotiate', 'Details']);
       const data = dataOf(card);
       expect(data.revision).toBe(1);
-      expect(data.contractId).toMatch(/^ctr-chat-checkout-2\.4\.0-[0-9a-f]{8}-[0-9a-f]{6}$/);
+      expect(data.contractId).toMatch(/^ctr-chat-checkout-2\.4\.0-[0-9a-f]{8}-t\d+$/);
       expect(JSON.stringify(card)).toContain('HIGH RISK');
       expect(JSON.stringify(card)).not.toContain('${');
     });
