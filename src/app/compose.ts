@@ -9,7 +9,6 @@ import type { Express, Router } from 'express';
 import { Counter, type Registry } from 'prom-client';
 import type { ChatSurface, SurfaceName } from '../chat/port.js';
 import { ChatService, type NegotiationPort, type PullRequestReader, type RolloutControl } from '../chat/service.js';
-import type { ChatStore } from '../chat/store.js';
 import type { AppConfig } from '../config/config.js';
 import { DEFAULT_POLICY, type Policy, parsePolicy } from '../domain/policy.js';
 import { createPolicyEngine } from '../negotiation/engine.js';
@@ -23,23 +22,15 @@ import { createHttpApp, type HealthReport, type ListeningServer, listen } from '
 import type { SlackApp, SlackClientOptions } from '../slack/index.js';
 import { botAppIdOf, createTeamsAdapter } from '../teams/adapter.js';
 import { createTeamsApplication } from '../teams/bot.js';
-import { type ReferenceStore, TeamsSurface } from '../teams/surface.js';
+import { TeamsSurface } from '../teams/surface.js';
 import { notifyDecisions } from './announcer.js';
+import type { AppStore } from './appStore.js';
 import { createGuardian, type Guardian } from './guardian.js';
 import { createIntegrations } from './integrations.js';
 import { pullRequestReaderFrom } from './pullRequests.js';
 import { openAppStore } from './storeAdapter.js';
 
-/** Everything the process needs from persistence (src/store, adapted in ./storeAdapter.ts). */
-export interface AppStore extends ChatStore, ReferenceStore {
-  turnLog: TurnLog;
-  rememberEvent(source: string, id: string): Promise<boolean>;
-  eventSeen(source: string, id: string): Promise<boolean>;
-  health(): Promise<{ ok: boolean; detail?: string }>;
-  close(): Promise<void>;
-  /** The SQL driver's counters, exported on /metrics when present. */
-  driver?: { statistics(): SqlStatistics };
-}
+export type { AppStore } from './appStore.js';
 
 export interface ComposeOverrides {
   /** How the store is opened; default: PGlite under CHAOS_DATA_DIR, or PostgreSQL with DATABASE_URL. */

@@ -12,7 +12,7 @@ import type { PersistentStore } from '../persistence/index.js';
 import { createArgoRouter } from '../webhooks/argo.js';
 import { createFlaggerRouter } from '../webhooks/flagger.js';
 import { createChatAnnouncer } from './announcer.js';
-import type { AppStore } from './compose.js';
+import type { AppStore } from './appStore.js';
 import type { Guardian } from './guardian.js';
 
 export interface Integrations {

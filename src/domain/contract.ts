@@ -3,7 +3,7 @@
  * Pure: time and ids come from the caller. The content hash covers what an approver approves (deployment, risk,
  * terms, rollback plan), so any amendment yields a new hash and voids earlier approvals.
  */
-import { proposeTerms } from './amendment.js';
+import { checkAmendment, proposeTerms } from './amendment.js';
 import { planContractEvidence } from './canaryEvidence.js';
 import { sha256Canonical } from './canonicalJson.js';
 import { canTransition, transition } from './contractState.js';
@@ -21,7 +21,7 @@ import type {
   RiskAssessment,
   RollbackPlan,
 } from './model.js';
-import { checkAmendment, type Policy } from './policy.js';
+import type { Policy } from './policy.js';
 import { assessRisk } from './risk/engine.js';
 import { planRollback } from './rollbackPlan.js';
 

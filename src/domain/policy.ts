@@ -485,10 +485,6 @@ export function policyConsistencyIssues(policy: Policy): PolicyIssue[] {
   return issues;
 }
 
-export { checkAmendment } from './amendment.js';
-// The floor (floor.ts) and the amendment check (amendment.ts), re-exported: policy.ts is the entry point for both.
-export { type FloorViolation, floorViolations, satisfiesFloor, sloErrorRateCap } from './floor.js';
-
 // ---------------------------------------------------------------------------------------------------------------
 // Helpers
 

@@ -1,7 +1,9 @@
 /** Property tests of the contract engine: monotone terms, the floor holds through any allowed amendment. */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { checkAmendment } from '../../src/domain/amendment.js';
 import { applyAmendment, computeContentHash, draftContract } from '../../src/domain/contract.js';
+import { satisfiesFloor } from '../../src/domain/floor.js';
 import {
   type Amendment,
   AmendmentSchema,
@@ -12,7 +14,7 @@ import {
   type RiskLevel,
   VALIDATOR_KINDS,
 } from '../../src/domain/model.js';
-import { checkAmendment, DEFAULT_POLICY, satisfiesFloor } from '../../src/domain/policy.js';
+import { DEFAULT_POLICY } from '../../src/domain/policy.js';
 import { FIXED_NOW, makeChange, makeFinding, makeRequest, makeRisk } from '../support/fixtures.js';
 
 const num = (min: number, max: number) => fc.double({ min, max, noNaN: true, noDefaultInfinity: true });

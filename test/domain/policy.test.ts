@@ -1,17 +1,17 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { checkAmendment } from '../../src/domain/amendment.js';
 import { draftContract } from '../../src/domain/contract.js';
+import { satisfiesFloor } from '../../src/domain/floor.js';
 import type { Amendment, Contract, RiskLevel } from '../../src/domain/model.js';
 import {
-  checkAmendment,
   DEFAULT_POLICY,
   loadPolicyFromObject,
   type Policy,
   PolicyValidationError,
   parsePolicy,
   policyConsistencyIssues,
-  satisfiesFloor,
 } from '../../src/domain/policy.js';
 import { FIXED_NOW, makeChange, makeFinding, makeRequest, makeRisk } from '../support/fixtures.js';
 

@@ -18,7 +18,7 @@ import { DEFAULT_POLICY, type Policy, PolicyValidationError, parsePolicy } from 
 import { renderContractMarkdown } from '../../domain/render/markdown.js';
 import { renderContractText } from '../../domain/render/text.js';
 import { parseDeploymentJson } from '../../domain/request.js';
-import { type CliDeps, CliExitError, CliInputError, EXIT_INPUT, openTextStream } from '../program.js';
+import { type CliDeps, CliExitError, CliInputError, EXIT_INPUT, openTextStream } from '../deps.js';
 import { assessNdjson, type BatchFormat } from './batch.js';
 
 interface AssessOptions {

@@ -14,7 +14,7 @@ import {
   parseAuditAnchor,
   StoreError,
 } from '../../persistence/index.js';
-import { type CliDeps, CliExitError, CliInputError } from '../program.js';
+import { type CliDeps, CliExitError, CliInputError } from '../deps.js';
 
 interface VerifyOptions {
   dataDir?: string;

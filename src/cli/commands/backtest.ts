@@ -16,7 +16,7 @@ import { type BacktestEntry, type BacktestSummary, backtestEntry, summariseBackt
 import { RISK_LEVELS } from '../../domain/model.js';
 import { assessRisk } from '../../domain/risk/engine.js';
 import { type GitHistoryInfo, readGitHistory, resolveGitHistory } from '../../intake/gitHistory.js';
-import { type CliDeps, CliInputError } from '../program.js';
+import { type CliDeps, CliInputError } from '../deps.js';
 
 interface BacktestOptions {
   git?: string;

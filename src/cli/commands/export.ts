@@ -22,7 +22,7 @@ import { exportToArgoRollouts } from '../../domain/export/argoRollouts.js';
 import { type Contract, GUARDRAIL_METRICS } from '../../domain/model.js';
 import { DEFAULT_POLICY } from '../../domain/policy.js';
 import { parseDeploymentRequest } from '../../domain/request.js';
-import { type CliDeps, CliInputError } from '../program.js';
+import { type CliDeps, CliInputError } from '../deps.js';
 import { loadPolicy, readFailure, readInput } from './assess.js';
 
 interface ExportArgoOptions {

@@ -17,7 +17,7 @@ import { draftReplayContract } from '../../replay/contract.js';
 import { intervalJson, summaryJson, summaryText, tableHeader, tableRow } from '../../replay/format.js';
 import { ReplayTally, replaySeries } from '../../replay/runner.js';
 import { type MetricSeries, parseSeries, SeriesFormatError } from '../../replay/series.js';
-import { type CliDeps, CliInputError } from '../program.js';
+import { type CliDeps, CliInputError } from '../deps.js';
 import { loadPolicy, readInput } from './assess.js';
 
 interface ReplayCliOptions {

@@ -15,7 +15,7 @@ import { InMemoryRolloutRepository, type RolloutRecord } from '../../guardian/re
 import { GuardianService } from '../../guardian/service.js';
 import { type RolloutNotifier, RolloutWorker } from '../../guardian/worker.js';
 import { createSimulator, SCENARIO_NAMES, type ScenarioName } from '../../metrics/simulator.js';
-import { type CliDeps, CliInputError } from '../program.js';
+import { type CliDeps, CliInputError } from '../deps.js';
 
 interface SimulateOptions {
   scenario: string;
