@@ -58,7 +58,7 @@ async function finishedUnpostedContract(ctx: ChatContext, message: IncomingMessa
   const id = await ctx.store.contractForThread(message.surface, message.thread.key);
   if (id === undefined) return false;
   const link = await ctx.store.getLink(id);
-  if (!link || link.cardMessageId !== '' || link.requester.id !== message.actor.id) return false;
+  if (link?.cardMessageId !== '' || link.requester.id !== message.actor.id) return false;
   const contract = await ctx.store.getContract(id);
   if (!contract) return false;
   await postCard(ctx, contract, link, replier);
