@@ -51,15 +51,6 @@ export class CliExitError extends Error {
   }
 }
 
-/** Error codes (the `code` property of domain and adapter errors) that mean "the input was wrong": exit 2. */
-export const INPUT_ERROR_CODES: ReadonlySet<string> = new Set([
-  'cli_input',
-  'invalid_request',
-  'policy_invalid',
-  'invalid_range',
-  'not_a_repository',
-]);
-
 export const EXIT_OK = 0;
 export const EXIT_INTERNAL = 1;
 export const EXIT_INPUT = 2;

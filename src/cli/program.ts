@@ -13,6 +13,7 @@ import { open, readFile, writeFile } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import { Command, CommanderError } from 'commander';
 import type { DeploymentRequest } from '../domain/model.js';
+import { isInputError } from '../errors.js';
 import { readGitHistory } from '../intake/gitHistory.js';
 import { readGitRange } from '../intake/gitRange.js';
 import { registerAssessCommand } from './commands/assess.js';
@@ -21,15 +22,7 @@ import { registerBacktestCommand } from './commands/backtest.js';
 import { registerExportCommand } from './commands/export.js';
 import { registerReplayCommand } from './commands/replay.js';
 import { registerSimulateCommand } from './commands/simulate.js';
-import {
-  type CliDeps,
-  CliExitError,
-  EXIT_INPUT,
-  EXIT_INTERNAL,
-  EXIT_OK,
-  INPUT_ERROR_CODES,
-  openTextStream,
-} from './deps.js';
+import { type CliDeps, CliExitError, EXIT_INPUT, EXIT_INTERNAL, EXIT_OK, openTextStream } from './deps.js';
 
 export * from './deps.js';
 
@@ -77,10 +70,10 @@ function reportError(error: unknown, deps: CliDeps): number {
   if (error instanceof CliExitError) return error.exitCode;
   // The reader of stdout went away (e.g. piped into `head`): nothing left to report to, like a SIGPIPE'd Unix tool.
   if (typeof error === 'object' && error !== null && 'code' in error && error.code === 'EPIPE') return EXIT_OK;
-  const code = typeof error === 'object' && error !== null && 'code' in error ? String(error.code) : '';
   const message = error instanceof Error ? error.message : String(error);
   const line = message.replace(/\s*[\r\n]+\s*/g, ' ').trim();
-  if (INPUT_ERROR_CODES.has(code)) {
+  // The error catalog (src/errors.ts) says which codes mean the input was wrong.
+  if (isInputError(error)) {
     deps.io.stderr(`error: ${line}\n`);
     return EXIT_INPUT;
   }
