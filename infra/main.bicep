@@ -4,7 +4,7 @@
 //
 // Everything the server reads can be set here: plain settings as parameters (publicUrl, githubAppId,
 // prometheusUrl, approvers, extraEnv), secrets through appSecretValues (written to Key Vault: CHAOS_INTAKE_SECRET,
-// CHAOS_STATUS_TOKENS, CHAOS_ENGINE_WEBHOOK_TOKEN, GITHUB_APP_PRIVATE_KEY, GITHUB_WEBHOOK_SECRET, SLACK_*, ...) or
+// CHAOS_STATUS_TOKENS, CHAOS_ENGINE_WEBHOOK_TOKEN, CHAOS_AUDIT_KEY, GITHUB_APP_PRIVATE_KEY, GITHUB_WEBHOOK_SECRET, SLACK_*, ...) or
 // appSecrets (already in the vault), and the services file (servicesFileContent, or servicesSecretName for a vault
 // secret an operator maintains) mounted as /app/config/services.yaml.
 //

@@ -420,7 +420,12 @@ describe('Bicep sources (checked without a compiler)', () => {
       parameters: { appSecretValues: { value: Record<string, string> } };
     };
     expect(Object.keys(teamsfx.parameters.appSecretValues.value)).toEqual(
-      expect.arrayContaining(['CHAOS_ENGINE_WEBHOOK_TOKEN', 'CHAOS_STATUS_TOKENS', 'GITHUB_APP_PRIVATE_KEY']),
+      expect.arrayContaining([
+        'CHAOS_ENGINE_WEBHOOK_TOKEN',
+        'CHAOS_STATUS_TOKENS',
+        'CHAOS_AUDIT_KEY',
+        'GITHUB_APP_PRIVATE_KEY',
+      ]),
     );
   });
 
