@@ -27,7 +27,7 @@ export async function publishRevision(db: SqlDriver, input: RevisionPublication)
 }
 
 /** The revision row and its contract row: created for revision 1, moved by compare-and-set on the latest otherwise. */
-async function insertRevision(tx: SqlExecutor, contract: Contract, actor: ChatActor): Promise<void> {
+export async function insertRevision(tx: SqlExecutor, contract: Contract, actor: ChatActor): Promise<void> {
   const first = contract.revision === 1;
   const contractRow = first
     ? `insert into contracts (id, service_name, deployment_id, latest_revision, state, requester_id, created_at, updated_at)

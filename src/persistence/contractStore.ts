@@ -8,7 +8,7 @@ import type { AuditEntry, ChatStore, ContractLink, DecisionOutcome, RecordDecisi
 import { decide } from '../domain/decision.js';
 import type { Contract, ContractState } from '../domain/model.js';
 import { appendAudit } from './auditLog.js';
-import { publishRevision, type RevisionPublication } from './chatPublication.js';
+import { insertRevision, publishRevision, type RevisionPublication } from './chatPublication.js';
 import { type SqlDriver, type SqlExecutor, StoreError } from './driver.js';
 import { DEFAULT_EVENT_TTL_MS } from './pruning.js';
 
@@ -72,33 +72,7 @@ export class SqlContractStore implements ChatStore {
    * together without a transaction's extra round trips.
    */
   async saveRevision(contract: Contract, actor: ChatActor): Promise<void> {
-    const first = contract.revision === 1;
-    const contractRow = first
-      ? `insert into contracts (id, service_name, deployment_id, latest_revision, state, requester_id, created_at, updated_at)
-         values ($1, $8, $9, $2, $3, $6, $4, $4) on conflict (id) do nothing returning id`
-      : 'update contracts set latest_revision = $2, state = $3, updated_at = $4 where id = $1 and latest_revision = $8 returning id';
-    const stored = await this.db.query(
-      `with contract as (${contractRow})
-       insert into contract_revisions (contract_id, revision, content_hash, state, document, created_by, created_at)
-       select id, $2::integer, $5::text, $3::text, $7::json, $6::text, $4::timestamptz from contract returning 1`,
-      [
-        contract.id,
-        contract.revision,
-        contract.state,
-        new Date(),
-        contract.contentHash,
-        actor.id,
-        JSON.stringify(contract),
-        ...(first ? [contract.deployment.serviceName, contract.deployment.deploymentId] : [contract.revision - 1]),
-      ],
-    );
-    if (stored.length > 0) return;
-    throw new StoreError(
-      'store_conflict',
-      first
-        ? `contract ${contract.id} already exists`
-        : `revision ${contract.revision} of ${contract.id} does not follow the latest revision`,
-    );
+    await insertRevision(this.db, contract, actor);
   }
 
   /** A revision with its audit entry (and a new contract's chat link) in one transaction, before anything is posted. */
