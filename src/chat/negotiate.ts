@@ -65,7 +65,7 @@ export async function negotiateInThread(
       });
       return;
     }
-    // A model's answer takes seconds: shown as it is written where the surface can (typing or a placeholder else).
+    // A model's answer takes seconds: Teams streams it in personal chat, Slack edits a placeholder, others show typing.
     const live: ReplyStream | undefined =
       ctx.negotiation.mode === 'model' && canStream(surface)
         ? surface.openReply(thread, (error) => ctx.log?.warn({ err: error, contractId }, 'live reply failed'))
