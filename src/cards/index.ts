@@ -1,5 +1,5 @@
-/** Adaptive Card rendering of the surface-neutral chat cards (src/chat/port.ts ChatCard). */
-import type { ChatCard } from '../chat/port.js';
+/** Adaptive Card rendering of the surface-neutral chat cards (src/views/chatCard.ts ChatCard). */
+import type { ChatCard } from '../views/chatCard.js';
 import {
   type AdaptiveCardJson,
   renderContractCard,
@@ -12,10 +12,7 @@ import {
   renderStatusCard,
 } from './render.js';
 
-export type { ApprovalEntry, ContractCardInput, DecisionInfo } from './contractView.js';
-export { contractView } from './contractView.js';
 export * from './render.js';
-export type * from './views.js';
 
 export function renderChatCard(card: ChatCard): AdaptiveCardJson {
   switch (card.kind) {

@@ -5,15 +5,6 @@
  * CardRenderError rather than shown to anyone.
  */
 import { createRequire } from 'node:module';
-import { type ContractCardInput, contractView } from './contractView.js';
-import contractTemplate from './templates/contract.json' with { type: 'json' };
-import decisionTemplate from './templates/decision.json' with { type: 'json' };
-import errorTemplate from './templates/error.json' with { type: 'json' };
-import helpTemplate from './templates/help.json' with { type: 'json' };
-import historyTemplate from './templates/history.json' with { type: 'json' };
-import policyTemplate from './templates/policy.json' with { type: 'json' };
-import rolloutStatusTemplate from './templates/rollout-status.json' with { type: 'json' };
-import statusTemplate from './templates/status.json' with { type: 'json' };
 import {
   type ErrorCardInput,
   errorView,
@@ -27,7 +18,16 @@ import {
   rolloutStatusView,
   type StatusCardInput,
   statusView,
-} from './views.js';
+} from '../views/cardViews.js';
+import { type ContractCardInput, contractView } from '../views/contractView.js';
+import contractTemplate from './templates/contract.json' with { type: 'json' };
+import decisionTemplate from './templates/decision.json' with { type: 'json' };
+import errorTemplate from './templates/error.json' with { type: 'json' };
+import helpTemplate from './templates/help.json' with { type: 'json' };
+import historyTemplate from './templates/history.json' with { type: 'json' };
+import policyTemplate from './templates/policy.json' with { type: 'json' };
+import rolloutStatusTemplate from './templates/rollout-status.json' with { type: 'json' };
+import statusTemplate from './templates/status.json' with { type: 'json' };
 
 /** An expanded Adaptive Card, ready to attach (`application/vnd.microsoft.card.adaptive`). */
 export interface AdaptiveCardJson {

@@ -2,12 +2,13 @@
  * What every chat use case shares: the ports (store, surfaces, negotiation, rollouts), configuration, and the few
  * helpers that read a contract's chat state (its card input, the contract of a thread). No use case imports another.
  */
-import type { ApprovalEntry, ContractCardInput, DecisionInfo } from '../cards/contractView.js';
+
 import { type AuthorizationPolicy, isOpenForDecision } from '../domain/decision.js';
 import type { Contract, DeploymentRequest } from '../domain/model.js';
 import type { Policy } from '../domain/policy.js';
 import type { NegotiationOutcome } from '../negotiation/types.js';
 import type { ChaosMetrics } from '../observability/metrics.js';
+import type { ApprovalEntry, ContractCardInput, DecisionInfo } from '../views/contractView.js';
 import type { BackgroundTasks, KeyedQueue } from './background.js';
 import type { ChatActor, ChatMessage, ChatSurface, IncomingMessage, SurfaceName, ThreadRef } from './port.js';
 import type { AuditEntry, ChatStore, DecisionOutcome } from './store.js';

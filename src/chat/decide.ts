@@ -3,9 +3,9 @@
  * stale clicks, refusals, and Details. A click is answered from the store alone: no model call, no remote call.
  */
 import { z } from 'zod';
-import type { ContractCardInput } from '../cards/contractView.js';
 import type { Contract } from '../domain/model.js';
 import { isStoreNotFound } from '../errors.js';
+import type { ContractCardInput } from '../views/contractView.js';
 import { auditActor, type ChatContext, cardInput, decisionInfo, displayName, peopleOf } from './context.js';
 import type { CardActionInput, CardActionResult, ChatCard } from './port.js';
 import type { DecisionOutcome } from './store.js';

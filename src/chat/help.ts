@@ -1,6 +1,7 @@
 /** The help card's content: every command with its usage, and examples that work as typed. */
-import type { HelpCardInput } from '../cards/views.js';
+
 import { CHAT_REQUEST_KEYS } from '../domain/chatRequest.js';
+import type { HelpCardInput } from '../views/cardViews.js';
 
 export function helpContent(options: { pullRequests: boolean; rollouts: boolean; intro?: string }): HelpCardInput {
   const assessSources = options.pullRequests

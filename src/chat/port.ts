@@ -1,18 +1,12 @@
 /**
  * The chat-surface port: what the surface-independent command handling (and later the rollout guardian) needs from a
  * chat platform. Teams implements it in src/teams, Slack in src/slack. Nothing here imports a chat SDK; cards travel
- * as surface-neutral inputs (src/cards view inputs) and each surface renders them (Adaptive Cards, Block Kit).
+ * as surface-neutral inputs (src/views view models) and each surface renders them (Adaptive Cards, Block Kit).
  */
-import type { ContractCardInput } from '../cards/contractView.js';
-import type {
-  ErrorCardInput,
-  HelpCardInput,
-  HistoryCardInput,
-  PolicyCardInput,
-  RolloutStatusInput,
-  StatusCardInput,
-} from '../cards/views.js';
+
 import type { DirectoryLookup } from '../domain/decision.js';
+import type { HelpCardInput } from '../views/cardViews.js';
+import type { ChatCard } from '../views/chatCard.js';
 
 export type SurfaceName = 'teams' | 'slack';
 
@@ -39,15 +33,7 @@ export interface MessageRef {
   messageId: string;
 }
 
-export type ChatCard =
-  | { kind: 'contract'; input: ContractCardInput }
-  | { kind: 'decision'; input: ContractCardInput }
-  | { kind: 'status'; input: StatusCardInput }
-  | { kind: 'error'; input: ErrorCardInput }
-  | { kind: 'help'; input: HelpCardInput }
-  | { kind: 'history'; input: HistoryCardInput }
-  | { kind: 'policy'; input: PolicyCardInput }
-  | { kind: 'rollout-status'; input: RolloutStatusInput };
+export type { ChatCard };
 
 /** A chat message: plain text (light markdown), a card, or a card with a text fallback. */
 export type ChatMessage = { text: string; card?: undefined } | { card: ChatCard; text?: string };

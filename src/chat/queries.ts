@@ -1,5 +1,5 @@
 /** Read-only commands: status, history, policy, help. */
-import type { HelpCardInput, PolicyCardInput } from '../cards/views.js';
+import type { HelpCardInput, PolicyCardInput } from '../views/cardViews.js';
 import { isPlausibleId } from './commands.js';
 import { type ChatContext, cardInput, contractHere } from './context.js';
 import { invalidArgument, noContractHere, unknownContract } from './errorCards.js';

@@ -3,11 +3,12 @@
  * decide, negotiate, queries, rollout commands). Teams and Slack adapt their SDK events to IncomingMessage /
  * CardActionInput and render the ChatCards this returns.
  */
-import type { HelpCardInput, PolicyCardInput } from '../cards/views.js';
+
 import type { AuthorizationPolicy } from '../domain/decision.js';
 import type { Contract, DeploymentRequest } from '../domain/model.js';
 import type { Policy } from '../domain/policy.js';
 import type { ChaosMetrics } from '../observability/metrics.js';
+import type { HelpCardInput, PolicyCardInput } from '../views/cardViews.js';
 import { assess, publishContract } from './assess.js';
 import { BackgroundTasks, KeyedQueue } from './background.js';
 import { parseCommand } from './commands.js';

@@ -2,9 +2,10 @@
  * What the command handling needs from persistence, as a port. The composition root adapts src/store to it; the
  * chat code never sees SQL or a database client.
  */
-import type { ApprovalEntry } from '../cards/contractView.js';
+
 import type { AuthorizationPolicy, DecisionKind, RefusalCode } from '../domain/decision.js';
 import type { Contract } from '../domain/model.js';
+import type { ApprovalEntry } from '../views/contractView.js';
 import type { ChatActor, SurfaceName, ThreadRef } from './port.js';
 
 export type { DecisionKind };

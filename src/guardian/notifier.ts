@@ -3,8 +3,9 @@
  * numbers) and alert lines for what needs a human's eyes. A healthy rollout posts one new message (the status
  * card) and edits it from then on.
  */
-import type { RolloutStatusInput } from '../cards/views.js';
+
 import type { ChatSurface, MessageRef, SurfaceName, ThreadRef } from '../chat/port.js';
+import type { RolloutStatusInput } from '../views/cardViews.js';
 import type { RolloutRecord } from './repository.js';
 import type { RolloutNotifier } from './worker.js';
 

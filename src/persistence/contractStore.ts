@@ -2,11 +2,12 @@
  * Contracts, their revisions, decisions, chat links and the audit log on SQL. A decision locks the contract row, so
  * concurrent approvals of one revision each count exactly once and a quorum moves the contract to approved once.
  */
-import type { ApprovalEntry } from '../cards/contractView.js';
+
 import type { ChatActor, SurfaceName } from '../chat/port.js';
 import type { AuditEntry, ChatStore, ContractLink, DecisionOutcome, RecordDecisionInput } from '../chat/store.js';
 import { decide } from '../domain/decision.js';
 import type { Contract, ContractState } from '../domain/model.js';
+import type { ApprovalEntry } from '../views/contractView.js';
 import { appendAudit } from './auditLog.js';
 import { insertRevision, publishRevision, type RevisionPublication } from './chatPublication.js';
 import { type SqlDriver, type SqlExecutor, StoreError } from './driver.js';

@@ -1,16 +1,16 @@
 /**
  * Block Kit rendering of the surface-neutral chat cards (src/chat/port.ts ChatCard), from the same view models the
- * Adaptive Cards use (src/cards), so Slack shows the same content as Teams. Pure: no I/O, no SDK calls.
+ * Adaptive Cards use (src/views), so Slack shows the same content as Teams. Pure: no I/O, no SDK calls.
  *
  * Every text is escaped for mrkdwn (view-model strings can carry user or model text) and clipped to Block Kit's
  * limits, and a message never exceeds 50 blocks: when a huge contract would, the middle is cut with a note and the
  * revision line and the buttons always stay.
  */
 import type { types } from '@slack/bolt';
-import { contractView } from '../cards/contractView.js';
-import { errorView, helpView, historyView, policyView, rolloutStatusView, statusView } from '../cards/views.js';
 import type { CardVerb, ChatCard } from '../chat/port.js';
 import type { RiskLevel } from '../domain/model.js';
+import { errorView, helpView, historyView, policyView, rolloutStatusView, statusView } from '../views/cardViews.js';
+import { contractView } from '../views/contractView.js';
 import { clip, escapeMrkdwn as e } from './mrkdwn.js';
 
 export type SlackBlock = types.KnownBlock;

@@ -1,13 +1,13 @@
 /** Readability of the contract card's wording and colours (docs/visual-check.md, defects 1–18). */
 import { describe, expect, it } from 'vitest';
-import { contractView, personName } from '../../src/cards/contractView.js';
-import { percent } from '../../src/cards/format.js';
 import { renderDecisionCard } from '../../src/cards/index.js';
 import { applyAmendment, draftContract } from '../../src/domain/contract.js';
 import type { RiskLevel } from '../../src/domain/model.js';
 import { DEFAULT_POLICY } from '../../src/domain/policy.js';
 import { assessRisk } from '../../src/domain/risk/engine.js';
 import { explainRisk } from '../../src/negotiation/explain.js';
+import { contractView, personName } from '../../src/views/contractView.js';
+import { percent } from '../../src/views/format.js';
 import { FIXED_NOW, makeChange, makeFinding, makeRequest, makeRisk } from '../support/fixtures.js';
 import { ordinaryContract } from './cardFixtures.js';
 

@@ -3,7 +3,7 @@
  * against the real store (src/persistence); this one follows the same rules: revisions strictly one after the other,
  * and every click decided by src/domain/decision.ts `decide`, the rule the SQL store calls too.
  */
-import type { ApprovalEntry } from '../../src/cards/contractView.js';
+
 import type { ChatActor, SurfaceName } from '../../src/chat/port.js';
 import type {
   AuditEntry,
@@ -15,6 +15,7 @@ import type {
 import { decide } from '../../src/domain/decision.js';
 import type { Contract } from '../../src/domain/model.js';
 import { StoreError } from '../../src/persistence/driver.js';
+import type { ApprovalEntry } from '../../src/views/contractView.js';
 
 export class MemoryChatStore implements ChatStore {
   readonly revisions = new Map<string, Contract[]>();
