@@ -55,6 +55,8 @@ const NAB_REQUESTS_PER_INTERVAL = 500;
 const NAB_LOG_SIGMA = 0.5;
 const NAB_PROBATION = 0.15;
 const OURS = 'Chaos Negotiator (production guardian)';
+/** BENCH_REPLAY_VERBOSE=1 prints our guardian's verdict, action and first reason per interval of each issue. */
+const VERBOSE = process.env.BENCH_REPLAY_VERBOSE === '1';
 
 // ---------------------------------------------------------------------------------------------------------------
 // Data
@@ -267,6 +269,8 @@ interface RunResult {
   passAfterWarmup: number;
   afterWarmup: number;
   promotedInTime: number;
+  /** Per interval: verdict, action and the first reason (printed with BENCH_REPLAY_VERBOSE=1). */
+  trace: string[];
 }
 
 async function runOurs(rows: readonly Row[], drafted: Drafted, continuous: boolean): Promise<RunResult> {
@@ -278,6 +282,7 @@ async function runOurs(rows: readonly Row[], drafted: Drafted, continuous: boole
     passAfterWarmup: 0,
     afterWarmup: 0,
     promotedInTime: 0,
+    trace: [],
   };
   let rollout = 0;
   let position = 0;
@@ -299,6 +304,7 @@ async function runOurs(rows: readonly Row[], drafted: Drafted, continuous: boole
       if (i.verdict === 'PASS') result.passAfterWarmup++;
     }
     position++;
+    if (VERBOSE) result.trace.push(`${i.verdict} ${i.action} ${i.reasons[0] ?? ''}`);
     if (i.action === 'rollback') result.decisions.push({ index: i.index, outcome: 'rolled_back' });
     if (i.action === 'promote') {
       result.decisions.push({ index: i.index, outcome: 'promoted' });
@@ -538,7 +544,11 @@ async function main(): Promise<void> {
   };
   {
     const outcomes: IssueOutcome[] = [];
-    for (const c of issues) outcomes.push(issueOutcome((await runOurs(c.rows, drafted, false)).decisions, 0));
+    for (const c of issues) {
+      const run = await runOurs(c.rows, drafted, false);
+      outcomes.push(issueOutcome(run.decisions, 0));
+      if (VERBOSE) console.log(`  ${c.name} (${c.kind}${c.cdkDeploy ? ', cdk deploy' : ''}): ${run.trace.join(' | ')}`);
+    }
     summarise(
       OURS,
       outcomes,

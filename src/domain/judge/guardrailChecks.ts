@@ -330,12 +330,14 @@ export function checkLatency(ctx: CheckContext, g: Guardrail): CheckReport {
       },
       tail,
     );
-  const significant = windowSignificant || seq.crossed;
   const breaches = persistence(ctx.views, (v) => {
     const slow = slowCount(v.canary, g.threshold);
     return slow ? slow.certain / slow.n > tail : null;
   });
-  const run = failingPersistence(ctx, id, breaches, windowSignificant);
+  const reported = reportedQuantileRun(ctx, g);
+  const quantileRunConclusive = (gateWindow || gateAll) && reported !== null;
+  const significant = windowSignificant || seq.crossed || quantileRunConclusive;
+  const run = quantileRunConclusive ? breaches : failingPersistence(ctx, id, breaches, windowSignificant);
 
   const ownWindow = pooledSlowCount(ownViews(ctx, g, win), 'canary', g.threshold);
   const passTest = (p: PooledSlowCount) => (gates(p) ? binomialLowerTail(possibleCount(p), p.n, tail) : null);
@@ -369,7 +371,9 @@ export function checkLatency(ctx: CheckContext, g: Guardrail): CheckReport {
     confidence = 1 - (pValue ?? 1);
     const how = windowSignificant
       ? `${slowCertain}/${w.n} requests slower than ${g.threshold} ms${source} (allowed ${round(tail * 100, 2)} %)`
-      : `sequential test over the rollout (likelihood ratio ${round(Math.exp(Math.min(seq.llr, 700)), 1)})`;
+      : reported !== null && quantileRunConclusive
+        ? `the reported ${quantileName} was above it in ${reported.values.length} intervals in a row (${reported.values.map((x) => round(x, 1)).join(', ')} ms; ${reported.requests} requests)`
+        : `sequential test over the rollout (likelihood ratio ${round(Math.exp(Math.min(seq.llr, 700)), 1)})`;
     message =
       outcome === 'fail'
         ? `${quantileName} latency above ${g.threshold} ms: ${how}; above for ${run} interval(s) in a row`
@@ -403,6 +407,35 @@ export function checkLatency(ctx: CheckContext, g: Guardrail): CheckReport {
     message,
   };
   return { evidence, family: 'latency', kind: 'guardrail', significant };
+}
+
+/**
+ * Quantile-only sources: the run of most-recent intervals (after warm-up, at least two, the current one included) whose
+ * reported quantile is above the threshold, with their values and requests; null when there is no such run of at
+ * least two intervals holding the guardrail's minimum requests, or when any of them has a histogram.
+ *
+ * Why a run of reported quantiles decides here: a histogram counts the slow requests, and their count varies from
+ * interval to interval as request sampling says, so the pooled binomial test is the right one. A source that reports
+ * only quantiles gives one measured figure per interval, the quantile itself; the count above T read off it is an
+ * interpolation, and real intervals vary far more than request sampling (PetSite's healthy p95 spans 270–400 ms at
+ * ~480 requests an interval), which makes the pooled count both over-confident for a healthy service and blind to a
+ * sustained shift (a p95 of 530 ms against T = 380 ms reads as only 8 % slower requests). The guardrail is drafted
+ * above today's typical quantile with headroom, so the reported quantile crossing it in `consecutiveFailureLimit`
+ * intervals in a row (never one: at least two) is the guardrail's own statement, broken, and kept broken.
+ */
+export function reportedQuantileRun(ctx: CheckContext, g: Guardrail): { values: number[]; requests: number } | null {
+  const values: number[] = [];
+  let requests = 0;
+  for (let i = ctx.views.length - 1; i >= 0; i--) {
+    const v = ctx.views[i] as IntervalView;
+    if (v.warmup || !v.canary || v.canary.histogram) break;
+    const reported = g.metric === 'latency_p99' ? v.canary.p99Ms : v.canary.p95Ms;
+    if (reported === null || !(reported > g.threshold)) break;
+    values.unshift(reported);
+    requests += v.canary.requests;
+  }
+  if (values.length < 2 || requests < g.minimumEvidence.minRequests) return null;
+  return { values, requests };
 }
 
 /** Is the baseline itself significantly above the latency guardrail over the window? */

@@ -7,7 +7,14 @@ import { guardianJudgeConfiguration } from '../../../src/domain/judge/configurat
 import { replayJudge } from '../../../src/domain/judge/judge.js';
 import type { CheckId, EvidenceItem, JudgeResult } from '../../../src/domain/judge/types.js';
 import type { IntervalMetrics } from '../../../src/domain/metrics.js';
-import { AVAILABILITY_ISSUE, HEALTHY, intervals, LATENCY_ISSUE, PETSITE_GUARDRAILS } from './realSeries.js';
+import {
+  AVAILABILITY_ISSUE,
+  HEALTHY,
+  intervals,
+  LATENCY_ISSUE,
+  PETSITE_GUARDRAILS,
+  SUSTAINED_P95_ISSUE,
+} from './realSeries.js';
 
 const config = guardianJudgeConfiguration({
   guardrails: PETSITE_GUARDRAILS,
@@ -64,6 +71,24 @@ describe('real PetSite series, production configuration', () => {
       expect(outcome(results[6], 'guardrail:latency_p99')).not.toBe('fail');
       expect(results.slice(7).map((r) => outcome(r, 'guardrail:latency_p99'))).not.toContain('pass');
       expect(results.map((r) => r.verdict).slice(7)).not.toContain('PASS');
+    });
+  });
+
+  describe('quantile-only latency: the reported quantile above the guardrail in intervals in a row', () => {
+    it('test/issue_3 (p95 533 and 547 ms against 382.5 ms): fails at the second slow row, not the first', () => {
+      const results = judge(intervals(withIssue(SUSTAINED_P95_ISSUE)));
+      // Rows 6 and 7 are the issue's rows 3 and 4.
+      expect(outcome(results[6], 'guardrail:latency_p95')).not.toBe('fail');
+      expect(results[6]?.verdict).not.toBe('FAIL');
+      expect(outcome(results[7], 'guardrail:latency_p95')).toBe('fail');
+      expect(results[7]?.verdict).toBe('FAIL');
+      expect(results[7]?.reasons.join(' ')).toContain('reported p95 was above it in 2 intervals in a row');
+    });
+
+    it('a slow row between healthy ones never fails (one interval above the guardrail is not a run)', () => {
+      const oneSlow = [...HEALTHY.slice(0, 5), SUSTAINED_P95_ISSUE[2] as (typeof HEALTHY)[number], ...HEALTHY.slice(5)];
+      const results = judge(intervals(oneSlow));
+      expect(results.map((r) => r.verdict)).not.toContain('FAIL');
     });
   });
 

@@ -34,6 +34,15 @@ export const LATENCY_ISSUE: readonly Row[] = [
   [457, 99.7811, 0.04509, 0.34346, 1.02032],
 ];
 
+/** test/issue_3: PetSite latency (fault injected between rows 2 and 3): p95 above 530 ms in rows 3 and 4. */
+export const SUSTAINED_P95_ISSUE: readonly Row[] = [
+  [471, 100.0, 0.04474, 0.31586, 0.54569],
+  [443, 100.0, 0.04363, 0.31516, 0.49597],
+  [466, 100.0, 0.04524, 0.53346, 0.72805],
+  [468, 100.0, 0.04437, 0.54661, 0.76286],
+  [467, 100.0, 0.04432, 0.33141, 0.76322],
+];
+
 /** test/issue_15: PetSite availability (a bad status-updater deployment, `cdk deploy`). */
 export const AVAILABILITY_ISSUE: readonly Row[] = [
   [493, 100.0, 0.04549, 0.29906, 0.40503],
