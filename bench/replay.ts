@@ -271,6 +271,8 @@ interface RunResult {
   promotedInTime: number;
   /** Per interval: verdict, action and the first reason (printed with BENCH_REPLAY_VERBOSE=1). */
   trace: string[];
+  /** Intervals each ended rollout took, with how it ended (printed with BENCH_REPLAY_VERBOSE=1). */
+  lengths: string[];
 }
 
 async function runOurs(rows: readonly Row[], drafted: Drafted, continuous: boolean): Promise<RunResult> {
@@ -283,6 +285,7 @@ async function runOurs(rows: readonly Row[], drafted: Drafted, continuous: boole
     afterWarmup: 0,
     promotedInTime: 0,
     trace: [],
+    lengths: [],
   };
   let rollout = 0;
   let position = 0;
@@ -305,6 +308,9 @@ async function runOurs(rows: readonly Row[], drafted: Drafted, continuous: boole
     }
     position++;
     if (VERBOSE) result.trace.push(`${i.verdict} ${i.action} ${i.reasons[0] ?? ''}`);
+    if (i.action === 'rollback' || i.action === 'promote' || i.action === 'ask') {
+      result.lengths.push(`${i.action} after ${position}`);
+    }
     if (i.action === 'rollback') result.decisions.push({ index: i.index, outcome: 'rolled_back' });
     if (i.action === 'promote') {
       result.decisions.push({ index: i.index, outcome: 'promoted' });
@@ -500,6 +506,10 @@ async function main(): Promise<void> {
         '-',
       ],
     });
+  }
+  if (VERBOSE) {
+    console.log(`healthy rollouts (ours): ${ours.lengths.join(', ')}`);
+    console.log(`healthy trace (first 40 intervals):\n  ${ours.trace.slice(0, 40).join('\n  ')}`);
   }
   printTable(
     `PetShop noissue after the reference: ${healthy.length} intervals (${hours.toFixed(1)} h), rollouts back to back (--continuous)`,

@@ -68,19 +68,47 @@ export function draftGuardrails(request: DeploymentRequest, level: RiskLevel, po
   ];
 }
 
+/**
+ * Headroom of the error guardrail over the service's current error rate. A healthy canary runs at today's rate p0, and
+ * the judge PASSes only when it can show the canary's rate is below the threshold; at a threshold of 2 × p0 that takes
+ * about 7 / p0 requests (one-sided binomial, 90 % confidence, 80 % power), the same two-fold effect the judge's
+ * sequential tests are built to tell apart. Below that a healthy service would hold at its own guardrail for hours.
+ */
+export const ERROR_RATE_HEADROOM = 2;
+
+/**
+ * The error guardrail: the policy cap for the level, raised to ERROR_RATE_HEADROOM × today's error rate when the
+ * service already runs near or above the cap (so a healthy service passes its own guardrail), and never above the
+ * floor's maximum for the level or the SLO-derived cap (the rules no negotiation can loosen).
+ */
 function errorGuardrail(request: DeploymentRequest, level: RiskLevel, policy: Policy): Guardrail {
   const slo = request.slo;
   const levelCap = policy.levels[level].errorRateMaxPercent;
+  const floorMax = policy.floor.levels[level].maxErrorRatePercent;
   const sloCap = sloErrorRateCap(slo.targetErrorRatePercent, policy);
-  const threshold = round(sloCap === null ? levelCap : Math.min(levelCap, sloCap), 6);
+  const fromCurrent = round(slo.currentErrorRatePercent * ERROR_RATE_HEADROOM, 6);
+  const raised = fromCurrent > levelCap;
+  const drafted = raised ? fromCurrent : levelCap;
+  const ceiling = Math.min(floorMax, sloCap ?? Number.POSITIVE_INFINITY);
+  const threshold = round(Math.min(drafted, ceiling), 6);
   const factor = policy.floor.sloErrorRateFactor;
+  const sloText =
+    sloCap === null
+      ? ''
+      : `the SLO-derived cap ${formatNumber(sloCap)} % (${formatNumber(factor)} × target ${formatNumber(slo.targetErrorRatePercent)} %)`;
   let basis: string;
-  if (sloCap === null) {
+  if (raised) {
+    const today = `today's error rate ${formatNumber(slo.currentErrorRatePercent)} % × ${formatNumber(ERROR_RATE_HEADROOM)} headroom, above the policy cap for ${level} risk (${formatNumber(levelCap)} %) so that a healthy service passes its own guardrail`;
+    basis =
+      threshold < drafted
+        ? `${today}, limited to ${threshold === floorMax ? `the floor's maximum for ${level} risk (${formatNumber(floorMax)} %)` : sloText}`
+        : today;
+  } else if (sloCap === null) {
     basis = `policy cap for ${level} risk (${formatNumber(levelCap)} %); no target error rate, so no SLO-derived cap`;
   } else if (levelCap <= sloCap) {
-    basis = `policy cap for ${level} risk (${formatNumber(levelCap)} %), at or below the SLO-derived cap ${formatNumber(sloCap)} % (${formatNumber(factor)} × target ${formatNumber(slo.targetErrorRatePercent)} %)`;
+    basis = `policy cap for ${level} risk (${formatNumber(levelCap)} %), at or below ${sloText}`;
   } else {
-    basis = `SLO-derived cap ${formatNumber(sloCap)} % (${formatNumber(factor)} × target ${formatNumber(slo.targetErrorRatePercent)} %), below the policy cap for ${level} risk (${formatNumber(levelCap)} %)`;
+    basis = `${sloText.replace(/^the S/, 'S')}, below the policy cap for ${level} risk (${formatNumber(levelCap)} %)`;
   }
   if (slo.currentErrorRatePercent >= threshold) {
     basis += `; today's error rate ${formatNumber(slo.currentErrorRatePercent)} % is already at or above it`;

@@ -129,6 +129,23 @@ describe('draftContract: guardrails', () => {
     );
   });
 
+  it('raises the error guardrail to 2 × today’s rate when the service runs near the cap, up to the floor', () => {
+    // PetSite: 0.226 % today, 0.1 % target: the high-risk cap 0.3 % would hold a healthy service; 0.452 % is limited
+    // to the floor's 0.4 % for high risk (the SLO-derived cap is 0.5 %).
+    const petsite = draft('high', { slo: { targetErrorRatePercent: 0.1, currentErrorRatePercent: 0.226 } });
+    expect(guardrail(petsite, 'error_rate').threshold).toBe(0.4);
+    expect(guardrail(petsite, 'error_rate').basis).toBe(
+      "today's error rate 0.226 % × 2 headroom, above the policy cap for high risk (0.3 %) so that a healthy service passes its own guardrail, limited to the floor's maximum for high risk (0.4 %)",
+    );
+    const warm = draft('medium', { slo: { targetErrorRatePercent: 0.1, currentErrorRatePercent: 0.2 } });
+    expect(guardrail(warm, 'error_rate').threshold).toBe(0.5);
+    const quiet = draft('high', { slo: { targetErrorRatePercent: 0.1, currentErrorRatePercent: 0.02 } });
+    expect(guardrail(quiet, 'error_rate').threshold).toBe(0.3);
+    const raisedWithin = draft('low', { slo: { targetErrorRatePercent: 0.2, currentErrorRatePercent: 0.3 } });
+    expect(guardrail(raisedWithin, 'error_rate').threshold).toBe(0.6);
+    expect(guardrail(raisedWithin, 'error_rate').basis).not.toContain('limited');
+  });
+
   it('says when today is already over the line, and falls back when figures are missing', () => {
     const hot = draft('critical', { slo: { currentErrorRatePercent: 0.3 } });
     expect(guardrail(hot, 'error_rate').basis).toContain("today's error rate 0.3 % is already at or above it");
