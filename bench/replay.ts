@@ -32,7 +32,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { guardianJudgeConfiguration } from '../src/domain/judge/configuration.js';
+import { guardianJudgeConfiguration, guardianRolloutPlan } from '../src/domain/judge/configuration.js';
 import type { IntervalMetrics } from '../src/domain/metrics.js';
 import type { Contract } from '../src/domain/model.js';
 import { DEFAULT_POLICY, type Policy } from '../src/domain/policy.js';
@@ -233,7 +233,12 @@ function draft(service: string, reference: readonly Row[]): Drafted {
       minRequests: s.minRequests,
     }));
   const bakeIntervals = intervals(ramp.bakeTimeSeconds);
-  const plannedIntervals = steps.reduce((a, s) => a + s.intervals, 0) + bakeIntervals;
+  // The planned time the contract shows and the guardian asks a person at, as the replay computes it (the rows are
+  // the canary's traffic at every step).
+  const plannedIntervals = guardianRolloutPlan(
+    { ...contract.terms, targetErrorRatePercent: contract.deployment.slo.targetErrorRatePercent },
+    { policy, serviceQps: contract.deployment.slo.currentQps, canaryServesAllTraffic: true },
+  ).intervals;
   return {
     contract,
     policy,

@@ -32,6 +32,7 @@
 
 import jStat from 'jstat';
 import { durationText } from './durationText.js';
+import { guardianRolloutPlan } from './judge/configuration.js';
 import { DEFAULT_JUDGE_OPTIONS } from './judge/judge.js';
 import { shareAboveKnownQuantiles } from './judge/latencyEvidence.js';
 import type { CanaryEvidencePlan, ContractTerms, Guardrail, LatencyEvidencePlan, ServiceSlo } from './model.js';
@@ -179,9 +180,12 @@ export function planContractEvidence(slo: ServiceSlo, terms: ContractTerms, poli
     alpha: policy.canaryEvidence.alpha,
     power: policy.canaryEvidence.power,
   });
-  const plannedSeconds =
-    terms.ramp.steps.filter((s) => s.trafficPercent < 100).reduce((a, s) => a + s.minDurationSeconds, 0) +
-    terms.ramp.bakeTimeSeconds;
+  // The planned time the guardian will hold the rollout to (whole intervals, warm-up and evidence windows, each
+  // step's minimum requests at its share of today's traffic): the same plan the rollout worker asks a person at.
+  const plannedSeconds = guardianRolloutPlan(
+    { ...terms, targetErrorRatePercent: slo.targetErrorRatePercent },
+    { policy, serviceQps: slo.currentQps },
+  ).seconds;
   const latency = terms.guardrails
     .filter((g): g is Guardrail & { metric: 'latency_p95' | 'latency_p99' } => g.metric !== 'error_rate')
     .map((g) =>
@@ -216,7 +220,7 @@ export interface LatencyEvidenceInput {
   firstStepPercent: number | null;
   /** The first step's minimum duration (the bake's when there is no canary step), seconds. */
   durationSeconds: number;
-  /** The rollout's planned time: the canary steps' minimum durations and the bake. */
+  /** The rollout's planned time (judge/configuration.ts `guardianRolloutPlan`). */
   plannedSeconds: number;
   intervalSeconds: number;
   passAlpha: number;

@@ -25,6 +25,8 @@ export interface RolloutTermsSnapshot {
   ramp: RampSchedule;
   targetErrorRatePercent: number;
   rollbackPlan: RollbackPlan;
+  /** The service's requests per second when the contract was approved (its plan's traffic); absent in older records. */
+  serviceQps?: number;
 }
 
 export interface RolloutTarget {

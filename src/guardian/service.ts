@@ -77,6 +77,7 @@ export class GuardianService implements RolloutControl {
         ramp: terms.ramp,
         targetErrorRatePercent: deployment.slo.targetErrorRatePercent,
         rollbackPlan: contract.rollbackPlan,
+        serviceQps: deployment.slo.currentQps,
       },
       state: initialRolloutState(),
       history: [],

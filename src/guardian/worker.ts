@@ -11,7 +11,7 @@
  * one's rollback continues it where it stopped (see domain/rollout/ownership.ts).
  */
 import type { RollbackJournal, RollbackReport, RollbackStepReport, TrafficActuator } from '../actuators/ports.js';
-import { guardianJudgeConfiguration } from '../domain/judge/configuration.js';
+import { guardianJudgeConfiguration, guardianRolloutPlan } from '../domain/judge/configuration.js';
 import { judgeInterval } from '../domain/judge/judge.js';
 import type { JudgeResult } from '../domain/judge/types.js';
 import type { IntervalMetrics, MetricProvider } from '../domain/metrics.js';
@@ -68,12 +68,19 @@ export interface RolloutWorkerOptions {
   fetchBackoffMs?: number;
   /** The policy contracts are drafted under (the judge configuration's defaults); default DEFAULT_POLICY. */
   policy?: Policy;
+  /**
+   * The metrics are recorded, not served at the guardian's weights (`chaos replay`): the canary's traffic at every
+   * step is the service's, which the rollout's planned time must assume.
+   */
+  recordedMetrics?: boolean;
   logger?: WorkerLogger;
   onVerdict?: (record: RolloutRecord, result: JudgeResult) => void;
   onFinished?: (record: RolloutRecord) => void;
 }
 
 const ACTIVE = new Set<RolloutState['phase']>(['progressing', 'baking']);
+/** Phases whose canary serves traffic and is judged every interval (paused included). */
+const JUDGED = new Set<RolloutState['phase']>(['progressing', 'baking', 'paused']);
 const TERMINAL = new Set<RolloutState['phase']>(['promoted', 'rolled_back', 'aborted', 'failed']);
 const NEVER = '9999-12-31T00:00:00.000Z';
 const MAX_LOG_LINES = 12;
@@ -195,7 +202,7 @@ class RolloutRun {
   async apply(event: RolloutEvent): Promise<void> {
     const before = this.record.state;
     const now = this.clock();
-    const result = stepRollout(before, event, { ramp: this.record.terms.ramp }, now);
+    const result = stepRollout(before, event, this.rolloutTerms(), now);
     if (result.ignored) return;
     this.record.state = result.state;
     if (enteredNewStep(before, result.state)) {
@@ -205,8 +212,26 @@ class RolloutRun {
     for (const effect of result.effects) await this.perform(effect);
   }
 
+  /** The state machine's terms: the ramp and the planned time the guardian's configuration needs (rollout/plan.ts). */
+  private rolloutTerms(): { ramp: RolloutRecord['terms']['ramp']; plannedSeconds: number } {
+    const terms = this.record.terms;
+    const plan = guardianRolloutPlan(terms, {
+      ...(this.options.policy ? { policy: this.options.policy } : {}),
+      ...(terms.serviceQps !== undefined ? { serviceQps: terms.serviceQps } : {}),
+      canaryServesAllTraffic: this.options.recordedMetrics === true,
+    });
+    return { ramp: terms.ramp, plannedSeconds: plan.seconds };
+  }
+
+  /**
+   * Judges the next interval once it has ended. A paused rollout is judged too: its canary still serves traffic, so a
+   * FAIL while a person decides rolls it back (the state machine does so from paused, flagger#1801), and the verdicts
+   * keep the card's evidence current for the person who resumes it.
+   */
   async evaluateIfDue(): Promise<void> {
-    const state = this.record.state;
+    const current = this.record.state;
+    if (!JUDGED.has(current.phase)) return;
+    const state = current.phase === 'paused' ? current.resume : current;
     if (state.phase !== 'progressing' && state.phase !== 'baking') return;
     const start = new Date(this.record.lastIntervalEnd);
     const end = new Date(start.getTime() + this.intervalMs);
@@ -480,8 +505,8 @@ class RolloutRun {
   finish(): void {
     const now = this.clock().toISOString();
     this.record.updatedAt = now;
-    if (!ACTIVE.has(this.record.state.phase)) {
-      this.record.nextDueAt = this.record.state.phase === 'paused' && this.nextCheck ? this.nextCheck : NEVER;
+    if (!JUDGED.has(this.record.state.phase)) {
+      this.record.nextDueAt = NEVER;
       return;
     }
     const nextInterval = new Date(Date.parse(this.record.lastIntervalEnd) + this.intervalMs).toISOString();

@@ -115,6 +115,7 @@ export async function* replaySeries(options: ReplayOptions): AsyncGenerator<Repl
     fetchAttempts: 1,
     fetchBackoffMs: 0,
     policy: options.policy,
+    recordedMetrics: true,
     onVerdict: (_record, result) => {
       verdict = result;
     },

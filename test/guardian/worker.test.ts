@@ -182,6 +182,51 @@ describe('rollout worker on the simulator', () => {
     );
   });
 
+  it('keeps judging a paused rollout: a canary that starts failing while a person decides is rolled back', async () => {
+    let failing = false;
+    const stats = (failures: number) => ({
+      requests: 2000,
+      failures,
+      latency: { p50Ms: 40, p95Ms: 90, p99Ms: 140 },
+    });
+    const provider: MetricProvider = {
+      name: 'switchable',
+      fetchInterval: async (query) => ({
+        start: query.start.toISOString(),
+        end: query.end.toISOString(),
+        canary: stats(failing ? 400 : 0),
+        baseline: stats(0),
+      }),
+    };
+    const h = harness({ provider });
+    const contract = approvedContract();
+    await h.guardian.command({ kind: 'start', contract, actor, thread });
+    await h.worker.tick();
+    h.advance(60);
+    await h.worker.tick();
+    await h.guardian.command({ kind: 'pause', contract, actor, thread });
+    await h.worker.tick();
+    let record = await h.repository.findByContract(contract.id);
+    expect(record?.state.phase).toBe('paused');
+    const judgedBefore = record?.history.length ?? 0;
+    // Still judged every interval while paused, and nothing happens while the canary is healthy.
+    for (let i = 0; i < 3; i++) {
+      h.advance(60);
+      await h.worker.tick();
+    }
+    record = await h.repository.findByContract(contract.id);
+    expect(record?.state.phase).toBe('paused');
+    expect(record?.history.length).toBe(judgedBefore + 3);
+    failing = true;
+    for (let i = 0; i < 6 && record?.state.phase === 'paused'; i++) {
+      h.advance(60);
+      await h.worker.tick();
+      record = await h.repository.findByContract(contract.id);
+    }
+    expect(record?.state.phase).toBe('rolled_back');
+    expect(record?.latestVerdict).toBe('FAIL');
+  });
+
   it('refuses to start an unapproved contract or a second rollout', async () => {
     const h = harness();
     const contract = approvedContract();

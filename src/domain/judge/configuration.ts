@@ -25,6 +25,7 @@
 
 import type { Guardrail, RampSchedule } from '../model.js';
 import { DEFAULT_POLICY, type Policy } from '../policy.js';
+import { planRollout, type RolloutPlan } from '../rollout/plan.js';
 import { DEFAULT_JUDGE_OPTIONS } from './judge.js';
 import { JudgeInputError, type JudgeOptions } from './types.js';
 
@@ -84,4 +85,26 @@ export function guardianJudgeConfiguration(
 /** The shortest window that holds `intervals` whole intervals. */
 export function windowHolding(intervals: number, intervalSeconds: number): number {
   return intervals * intervalSeconds;
+}
+
+/**
+ * The rollout's planned time under the guardian's configuration (rollout/plan.ts): the warm-up and evidence windows
+ * this configuration needs before the first PASS, each step's minimum requests at the canary's rate, whole intervals.
+ * `serviceQps` is the service's request rate (the contract's current qps; unknown or 0: requests add no time). The
+ * canary serves its step's share of it, except when `canaryServesAllTraffic` (a replay: the recorded rows are the
+ * canary's metrics whatever weight the guardian chose).
+ */
+export function guardianRolloutPlan(
+  terms: GuardianJudgeTerms & { ramp: Pick<RampSchedule, 'steps' | 'bakeTimeSeconds'> },
+  context: { intervalSeconds?: number; policy?: Policy; serviceQps?: number; canaryServesAllTraffic?: boolean } = {},
+): RolloutPlan {
+  const configuration = guardianJudgeConfiguration(terms, context);
+  const qps = context.serviceQps ?? 0;
+  return planRollout({
+    ramp: { ...terms.ramp, analysisIntervalSeconds: configuration.intervalSeconds },
+    warmupIntervals: configuration.options.warmupIntervals,
+    evidenceIntervals: Math.max(1, ...configuration.guardrails.map((g) => g.minimumEvidence.minIntervals)),
+    canaryRequestsPerSecond: (percent) =>
+      qps > 0 ? (context.canaryServesAllTraffic ? qps : (qps * percent) / 100) : null,
+  });
 }

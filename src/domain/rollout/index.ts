@@ -1,4 +1,5 @@
-export { canarySteps, initialRolloutState, step } from './stateMachine.js';
+export { type PlannedPhase, planRollout, type RolloutPlan, type RolloutPlanInput } from './plan.js';
+export { canarySteps, initialRolloutState, plannedSeconds, step } from './stateMachine.js';
 export type {
   ActiveState,
   BakingState,

@@ -18,8 +18,8 @@
  * verdict is PASS. A FAIL verdict rolls back from every analysing state, paused included (flagger#1801).
  *
  * A rollout that cannot conclude asks a person at the planned time: once the step has waited `progressDeadlineSeconds`
- * past its minimum duration and the whole rollout has run that long past its planned end (the sum of the minimum
- * durations and the bake), it pauses with a `progress_deadline` alert that carries the numbers — time spent and
+ * past its minimum duration and the whole rollout has run that long past its planned end (`terms.plannedSeconds`, the
+ * plan the guardian computed in plan.ts; without it the sum of the minimum durations and the bake), it pauses with a `progress_deadline` alert that carries the numbers — time spent and
  * planned, the step's requests against its minimum, the judge's latest verdict and reasons — never holding silently.
  */
 import type { RampStep } from '../model.js';
@@ -246,8 +246,12 @@ function advanceIfDone(state: ActiveState, terms: RolloutTerms, now: Date, effec
   return { state, effects };
 }
 
-/** The rollout's planned time: the canary steps' minimum durations and the bake. */
+/**
+ * The rollout's planned time: the one the guardian computed (plan.ts, from the judge configuration and the traffic),
+ * else the canary steps' minimum durations and the bake.
+ */
 export function plannedSeconds(terms: RolloutTerms): number {
+  if (terms.plannedSeconds !== undefined) return terms.plannedSeconds;
   return canarySteps(terms).reduce((a, s) => a + s.minDurationSeconds, 0) + terms.ramp.bakeTimeSeconds;
 }
 
@@ -354,4 +358,5 @@ function validateTerms(terms: RolloutTerms): void {
   if (terms.progressDeadlineSeconds !== undefined && !(terms.progressDeadlineSeconds > 0)) {
     throw bad('progressDeadlineSeconds must be > 0');
   }
+  if (terms.plannedSeconds !== undefined && !(terms.plannedSeconds >= 0)) throw bad('plannedSeconds must be ≥ 0');
 }

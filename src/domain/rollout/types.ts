@@ -117,6 +117,11 @@ export interface RolloutTerms {
    * whole rollout. Default 600 s (Flagger's progress deadline).
    */
   progressDeadlineSeconds?: number;
+  /**
+   * The rollout's planned time (plan.ts `planRollout`: whole intervals, warm-up and evidence windows, the steps'
+   * minimum requests at the canary's traffic). Default: the canary steps' minimum durations and the bake.
+   */
+  plannedSeconds?: number;
 }
 
 export interface StepResult {

@@ -395,6 +395,23 @@ describe('asking a person at the planned time (a rollout that cannot conclude)',
     expect(asked?.message).toContain('a person must resume');
   });
 
+  it('counts against the planned time the guardian computed when the terms carry one', () => {
+    // A plan of 2400 s (e.g. whole intervals, warm-up and evidence windows): no question at 1800 s, one at 3000 s.
+    const planned: RolloutTerms = { ...terms, plannedSeconds: 2400 };
+    let state = step(initialRolloutState(), { type: 'start', actor: 'alice' }, planned, at(0)).state;
+    let pausedAt: number | null = null;
+    for (let s = 60; s <= 3600 && state.phase !== 'paused'; s += 60) {
+      const r = step(state, hold(['undecided']), planned, at(s));
+      state = r.state;
+      if (state.phase === 'paused') {
+        pausedAt = s;
+        expect(r.effects.find((e) => e.type === 'post_alert' && e.kind === 'progress_deadline')).toBeDefined();
+      }
+    }
+    expect(pausedAt).toBe(3000);
+    expect(() => step(state, hold([]), { ...terms, plannedSeconds: -1 }, at(3060))).toThrow(RolloutError);
+  });
+
   it('after a resume the step gets a fresh deadline of its own, and time paused does not count against the plan', () => {
     let state = started();
     for (let s = 60; s <= 1800 && state.phase !== 'paused'; s += 60)

@@ -1,0 +1,69 @@
+/**
+ * The rollout's planned time: what the guardian actually needs to walk the ramp when every verdict PASSes, in whole
+ * analysis intervals (a step can only end at an interval's verdict). The contract shows it before sign-off, the state
+ * machine asks a person when a rollout runs past it (stateMachine.ts), and the benchmarks count rollouts promoted
+ * within it.
+ *
+ * Each canary step lasts the longest of
+ * - its minimum duration, rounded up to whole intervals;
+ * - the time its minimum canary requests take at the canary's request rate at that step, when the rate is known;
+ * - one interval (a step ends at a verdict);
+ * and the first phase (the first step, or the bake when there is none) at least the warm-up intervals plus the
+ * intervals a guardrail window must hold before the judge can PASS. The bake lasts its time rounded up to intervals.
+ * At a 5-minute interval a high-risk ramp (three 420 s steps, 1,800 s bake, 1 warm-up interval, windows of 3) is
+ * 4 + 2 + 2 + 6 = 14 intervals, not the 10.2 the minimum durations alone add up to.
+ */
+import type { RampSchedule } from '../model.js';
+
+export interface RolloutPlanInput {
+  ramp: Pick<RampSchedule, 'steps' | 'bakeTimeSeconds' | 'analysisIntervalSeconds'>;
+  /** Intervals at the start the judge leaves out as cold start. */
+  warmupIntervals: number;
+  /** Intervals a guardrail window must hold before a verdict can PASS (the largest minimum interval count). */
+  evidenceIntervals: number;
+  /** The canary's requests per second at a step's traffic share; null when unknown (requests then add no time). */
+  canaryRequestsPerSecond: (trafficPercent: number) => number | null;
+}
+
+export interface PlannedPhase {
+  /** Canary share of the step; 100 for the bake. */
+  trafficPercent: number;
+  intervals: number;
+  /** What sets its length. */
+  setBy: 'duration' | 'requests' | 'evidence';
+}
+
+export interface RolloutPlan {
+  steps: PlannedPhase[];
+  bake: PlannedPhase;
+  intervals: number;
+  seconds: number;
+}
+
+export function planRollout(input: RolloutPlanInput): RolloutPlan {
+  const interval = input.ramp.analysisIntervalSeconds;
+  const firstVerdict = Math.max(1, input.warmupIntervals + input.evidenceIntervals);
+  const whole = (seconds: number) => Math.max(1, Math.ceil(seconds / interval - 1e-9));
+  const steps: PlannedPhase[] = input.ramp.steps
+    .filter((s) => s.trafficPercent < 100)
+    .map((s, index) => {
+      let phase: PlannedPhase = {
+        trafficPercent: s.trafficPercent,
+        intervals: whole(s.minDurationSeconds),
+        setBy: 'duration',
+      };
+      const rate = input.canaryRequestsPerSecond(s.trafficPercent);
+      if (rate !== null && rate > 0 && s.minRequests > 0) {
+        const forRequests = whole(s.minRequests / rate);
+        if (forRequests > phase.intervals) phase = { ...phase, intervals: forRequests, setBy: 'requests' };
+      }
+      if (index === 0 && firstVerdict > phase.intervals)
+        phase = { ...phase, intervals: firstVerdict, setBy: 'evidence' };
+      return phase;
+    });
+  let bake: PlannedPhase = { trafficPercent: 100, intervals: whole(input.ramp.bakeTimeSeconds), setBy: 'duration' };
+  if (steps.length === 0 && firstVerdict > bake.intervals)
+    bake = { ...bake, intervals: firstVerdict, setBy: 'evidence' };
+  const intervals = steps.reduce((a, s) => a + s.intervals, 0) + bake.intervals;
+  return { steps, bake, intervals, seconds: intervals * interval };
+}

@@ -1,0 +1,94 @@
+import { describe, expect, it } from 'vitest';
+import { guardianRolloutPlan } from '../../../src/domain/judge/configuration.js';
+import type { RampSchedule } from '../../../src/domain/model.js';
+import { planRollout } from '../../../src/domain/rollout/plan.js';
+
+/** The default policy's high-risk ramp. */
+const high = (analysisIntervalSeconds: number): RampSchedule => ({
+  steps: [10, 25, 50].map((trafficPercent) => ({ trafficPercent, minDurationSeconds: 420, minRequests: 1000 })),
+  bakeTimeSeconds: 1800,
+  analysisIntervalSeconds,
+  consecutiveFailureLimit: 2,
+  cumulativeFailureLimit: 4,
+});
+
+describe('planRollout: the time the guardian needs when every verdict passes', () => {
+  it('rounds to whole intervals and gives the first step the warm-up and evidence windows (5-minute intervals)', () => {
+    const plan = planRollout({
+      ramp: high(300),
+      warmupIntervals: 1,
+      evidenceIntervals: 3,
+      canaryRequestsPerSecond: () => null,
+    });
+    expect(plan.steps.map((s) => [s.intervals, s.setBy])).toEqual([
+      [4, 'evidence'],
+      [2, 'duration'],
+      [2, 'duration'],
+    ]);
+    expect(plan.bake.intervals).toBe(6);
+    expect(plan.intervals).toBe(14);
+    expect(plan.seconds).toBe(4200);
+  });
+
+  it('lengthens a step to its minimum requests at the canary’s rate', () => {
+    // PetSite's 1.6 requests/s, all of it on the canary (a replay): 1000 requests take 625 s, three intervals.
+    const replay = planRollout({
+      ramp: high(300),
+      warmupIntervals: 1,
+      evidenceIntervals: 3,
+      canaryRequestsPerSecond: () => 1.6,
+    });
+    expect(replay.steps.map((s) => s.intervals)).toEqual([4, 3, 3]);
+    expect(replay.intervals).toBe(16);
+    // In production the canary serves its share: 10 % of 1.6/s needs 6250 s for 1000 requests.
+    const live = planRollout({
+      ramp: high(300),
+      warmupIntervals: 1,
+      evidenceIntervals: 3,
+      canaryRequestsPerSecond: (percent) => (1.6 * percent) / 100,
+    });
+    expect(live.steps.map((s) => [s.intervals, s.setBy])).toEqual([
+      [21, 'requests'],
+      [9, 'requests'],
+      [5, 'requests'],
+    ]);
+  });
+
+  it('at a 1-minute interval the minimum durations set the plan', () => {
+    const plan = planRollout({
+      ramp: high(60),
+      warmupIntervals: 1,
+      evidenceIntervals: 3,
+      canaryRequestsPerSecond: () => null,
+    });
+    expect(plan.steps.map((s) => s.intervals)).toEqual([7, 7, 7]);
+    expect(plan.seconds).toBe(3 * 420 + 1800);
+  });
+
+  it('without a canary step the bake holds the warm-up and evidence windows', () => {
+    const plan = planRollout({
+      ramp: { ...high(300), steps: [], bakeTimeSeconds: 600 },
+      warmupIntervals: 1,
+      evidenceIntervals: 3,
+      canaryRequestsPerSecond: () => null,
+    });
+    expect(plan.bake).toEqual({ trafficPercent: 100, intervals: 4, setBy: 'evidence' });
+  });
+
+  it('guardianRolloutPlan takes the warm-up and windows from the guardian’s judge configuration', () => {
+    const guardrails = (['error_rate', 'latency_p95', 'latency_p99'] as const).map((metric) => ({
+      metric,
+      comparator: '<' as const,
+      threshold: metric === 'error_rate' ? 0.4 : 500,
+      unit: metric === 'error_rate' ? ('%' as const) : ('ms' as const),
+      windowSeconds: 300,
+      minimumEvidence: { minRequests: 200, minIntervals: 3 },
+      basis: 'test',
+    }));
+    const terms = { guardrails, ramp: high(300), targetErrorRatePercent: 0.1 };
+    expect(guardianRolloutPlan(terms).intervals).toBe(14);
+    expect(guardianRolloutPlan(terms, { serviceQps: 1.6, canaryServesAllTraffic: true }).intervals).toBe(16);
+    // At 60 s the cold start is one interval and the windows fit in the 420 s steps.
+    expect(guardianRolloutPlan(terms, { intervalSeconds: 60 }).seconds).toBe(3060);
+  });
+});
