@@ -9,7 +9,7 @@ import { decide } from '../domain/decision.js';
 import type { Contract, ContractState } from '../domain/model.js';
 import type { ApprovalEntry } from '../views/contractView.js';
 import { appendAudit } from './auditLog.js';
-import { insertRevision, publishRevision, type RevisionPublication } from './chatPublication.js';
+import { auditRecord, insertRevision, publishRevision, type RevisionPublication } from './chatPublication.js';
 import { type SqlDriver, type SqlExecutor, StoreError } from './driver.js';
 import { DEFAULT_EVENT_TTL_MS } from './pruning.js';
 
@@ -296,18 +296,7 @@ export class SqlContractStore implements ChatStore {
   }
 
   async audit(entry: AuditEntry): Promise<void> {
-    await appendAudit(this.db, {
-      at: entry.at,
-      actor: entry.actor ? `${entry.actor.surface}:${entry.actor.id}` : 'system',
-      action: entry.type,
-      ...(entry.contractId ? { subject: entry.contractId } : {}),
-      payload: {
-        ...(entry.revision !== undefined ? { revision: entry.revision } : {}),
-        ...(entry.actor?.displayName ? { actorName: entry.actor.displayName } : {}),
-        ...(entry.reason ? { reason: entry.reason } : {}),
-        ...(entry.data ? { data: entry.data } : {}),
-      },
-    });
+    await appendAudit(this.db, auditRecord(entry));
     this.auditStaged();
   }
 
