@@ -34,8 +34,10 @@ import {
 import { formatCount } from '../src/domain/risk/sizeModel.js';
 import { computeSpreadFromFiles } from '../src/domain/risk/spread.js';
 import {
+  baseRateShift,
   CalibrationError,
   fitLogistic,
+  forEachStratifiedResample,
   type LabelledColumns,
   type LogisticFit,
   type Project,
@@ -48,7 +50,7 @@ import {
 } from './calibrate.js';
 
 export const RISK_SETTINGS = {
-  modelVersion: 'risk-model.v2',
+  modelVersion: 'risk-model.v3',
   l2: 1e-3,
   /** z of the one-sided lower bound of a rule's observed / expected ratio (normal approximation to Poisson). */
   lowerBoundZ: 1.96,
@@ -101,6 +103,8 @@ interface FileRow {
   added: number;
   deleted: number;
 }
+
+export { baseRateShift };
 
 /** `<project>_commit_files.csv`: commit_id,repo,path,added,deleted; `-` for binary files (counted as 0 lines). */
 export function parseCommitFiles(text: string, source: string): Map<string, FileRow[]> {
@@ -265,7 +269,11 @@ export class RiskFitCache {
     const key = projects.map((p) => p.name).join('+');
     let fit = this.fits.get(key);
     if (!fit) {
-      fit = fitLogistic(columnsOf(projects.flatMap((p) => p.commits)), RISK_MODEL_FEATURES, { l2: RISK_SETTINGS.l2 });
+      const commits = projects.flatMap((p) => p.commits);
+      // One intercept per training project while fitting: the slopes learn how risk rises within a project, not
+      // how the projects' base rates (6 % to 43 %) differ (calibrate.ts fitLogistic, `strata`).
+      const strata = Uint8Array.from(projects.flatMap((p, index) => p.commits.map(() => index)));
+      fit = fitLogistic(columnsOf(commits), RISK_MODEL_FEATURES, { l2: RISK_SETTINGS.l2, strata });
       this.fits.set(key, fit);
     }
     return fit;
@@ -293,6 +301,9 @@ export function measureRules(training: readonly PathProject[], cache: RiskFitCac
     const here = new Map<string, { commits: number; observed: number; expected: number }>();
     const fit = cache.fit(training.filter((p) => p !== heldOut));
     const predicted = predict(fit, columnsOf(heldOut.commits));
+    // Projects differ in base rate (6 % to 43 % bug-inducing): without the shift to the held-out project's rate, a
+    // rule that fires mostly in a high-rate project would show "lift" that is only that project's rate. With it,
+    // observed / expected compares commits of the same project and size.
     const shift = baseRateShift(
       predicted,
       heldOut.commits.reduce((s, c) => s + c.bug, 0),
@@ -342,28 +353,6 @@ export function measureRules(training: readonly PathProject[], cache: RiskFitCac
     .sort((a, b) => b.coefficient - a.coefficient || b.commits - a.commits || a.id.localeCompare(b.id));
 }
 
-/**
- * The intercept shift that makes the expected count match the project's observed count. Projects differ in base rate
- * (6 % to 43 % bug-inducing): without it, a rule that fires mostly in a high-rate project would show "lift" that is
- * only that project's rate. With it, observed / expected compares commits of the same project and size.
- */
-export function baseRateShift(eta: ArrayLike<number>, observed: number): number {
-  let shift = 0;
-  for (let iteration = 0; iteration < 50; iteration++) {
-    let expected = 0;
-    let slope = 0;
-    for (let i = 0; i < eta.length; i++) {
-      const p = 1 / (1 + Math.exp(-((eta[i] ?? 0) + shift)));
-      expected += p;
-      slope += p * (1 - p);
-    }
-    const step = (observed - expected) / Math.max(slope, 1e-9);
-    shift += step;
-    if (Math.abs(step) < 1e-10) break;
-  }
-  return shift;
-}
-
 export function fitRiskModel(training: readonly PathProject[], cache: RiskFitCache = new RiskFitCache()) {
   const fit = cache.fit(training);
   const rules = measureRules(training, cache);
@@ -388,7 +377,8 @@ export function fitRiskModel(training: readonly PathProject[], cache: RiskFitCac
     pathRules: rules,
     points: { scoreAtEvenOdds: 70, pointsPerLogOdds: sig(RISK_SETTINGS.pointsPerLogOdds), decimals: 1 },
     fit: {
-      method: 'projected Newton on the L2-regularised log-loss, coefficients constrained ≥ 0 (scripts/calibrate.ts)',
+      method:
+        'projected Newton on the L2-regularised log-loss with one intercept per training project, coefficients constrained ≥ 0; the shipped intercept makes the expected count of bug-inducing commits of the pooled data equal the observed one (scripts/calibrate.ts)',
       l2: RISK_SETTINGS.l2,
       iterations: fit.iterations,
       converged: fit.converged,
@@ -475,28 +465,15 @@ function bootstrapAucs(
   random: () => number,
 ): { intervals: Interval[]; difference: Interval } {
   const aucs = series.map((s) => prepareWeightedAuc(s, labels));
-  const positives: number[] = [];
-  const negatives: number[] = [];
-  labels.forEach((l, i) => {
-    (l === 1 ? positives : negatives).push(i);
-  });
-  const weights = new Float64Array(labels.length);
   const draws = series.map(() => [] as number[]);
   const differences: number[] = [];
-  for (let r = 0; r < resamples; r++) {
-    weights.fill(0);
-    for (const group of [positives, negatives]) {
-      for (let i = 0; i < group.length; i++) {
-        const pick = group[Math.floor(random() * group.length)] ?? 0;
-        weights[pick] = (weights[pick] ?? 0) + 1;
-      }
-    }
+  forEachStratifiedResample(labels, resamples, random, (weights) => {
     const values = aucs.map((auc) => auc(weights));
     values.forEach((v, j) => {
       draws[j]?.push(v);
     });
     differences.push((values[0] ?? 0) - (values[1] ?? 0));
-  }
+  });
   const interval = (value: number, xs: number[]): Interval => {
     xs.sort((a, b) => a - b);
     const at = (q: number) => xs[Math.min(xs.length - 1, Math.max(0, Math.ceil(q * xs.length) - 1))] ?? Number.NaN;
@@ -760,7 +737,7 @@ export function renderRiskReport(
   return `# Calibration of the risk score
 
 Generated by \`npm run calibrate\` (scripts/calibrate.ts, scripts/riskCalibration.ts); do not edit by hand. The fitted
-parameters are \`src/domain/risk/risk-model.v2.json\`; the product scores with them in
+parameters are \`src/domain/risk/risk-model.v3.json\`; the product scores with them in
 \`src/domain/risk/riskModel.ts\` and \`engine.ts\`. How to read the score: docs/risk-model.md.
 
 ## Evaluation of the full shipped score
@@ -804,6 +781,9 @@ on standardised coefficients; ${params.fit.iterations} Newton iterations (conver
 training log-loss ${params.fit.meanLogLoss}; intercept ${params.intercept}.
 
 ${renderFeatureTable(params)}
+
+Which features and fitting choices moved the held-out ranking, and why Kamei's \`fix\` is not among them:
+docs/risk-model.md ("Which features moved the ranking").
 
 Points: size points = max(0, 70 + ${params.points.pointsPerLogOdds} × η), where η is the linear predictor (20 points
 per doubling of the odds of a later fix; 30, 50 and 70 sit at odds 1:4, 1:2 and 1:1). A rule that fires adds

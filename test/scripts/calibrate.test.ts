@@ -1,4 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
@@ -6,7 +7,7 @@ import {
   bootstrapAucDifference,
   CalibrationError,
   candidateFeatureSets,
-  DEFAULT_DATA_DIR,
+  defaultDataDir,
   fitLogistic,
   fitShippedModel,
   type JitCommit,
@@ -28,7 +29,9 @@ import {
 import { createSizeModel, SIZE_FEATURES } from '../../src/domain/risk/sizeModel.js';
 
 const HEADER = ',_id,date,bug,__,ns,nd,nf,entrophy,la,ld,lt,fix,ndev,age,nuc,exp,rexp,sexp';
-const hasData = PROJECTS.every((p) => existsSync(path.join(DEFAULT_DATA_DIR, `${p}_k_feature.csv`)));
+/** The labels only (*_k_feature.csv): the repository's copy has them even where the shared path-level data is absent. */
+const LABELS_DIR = process.env.JIT_DEFECTS_DIR ?? path.resolve(import.meta.dirname, '../../data/jit-defects');
+const hasData = PROJECTS.every((p) => existsSync(path.join(LABELS_DIR, `${p}_k_feature.csv`)));
 
 /** AUC by counting pairs, the definition the rank-sum formula must reproduce. */
 function pairCountAuc(scores: number[], labels: number[]): number {
@@ -237,6 +240,22 @@ describe('evaluation helpers', () => {
   });
 });
 
+describe('the default data folder', () => {
+  it('is $JIT_DEFECTS_DIR when set, else the first of the two places that holds every file', () => {
+    expect(defaultDataDir({ JIT_DEFECTS_DIR: '/somewhere' }, '/repo')).toBe('/somewhere');
+  });
+
+  it('names both places it looked in, and how to point at the data, when neither holds the files', () => {
+    const root = path.join(tmpdir(), 'no-such-checkout');
+    expect(() => defaultDataDir({}, root)).toThrow(CalibrationError);
+    expect(() => defaultDataDir({}, root)).toThrow(
+      new RegExp(
+        `${path.join(root, 'data/jit-defects')} \\(missing 10 of 10\\) and ${path.resolve(root, '../shared/data/jit-defects')} .*JIT_DEFECTS_DIR`,
+      ),
+    );
+  });
+});
+
 describe.skipIf(!hasData)('on the shared JIT defect data', () => {
   it('reproduces the published lines-added baseline on the time-ordered 80/20 splits', () => {
     // JIT_Baseline_algo_result.csv of the ISSTA'21 artifact, row "la".
@@ -247,14 +266,14 @@ describe.skipIf(!hasData)('on the shared JIT defect data', () => {
       gerrit: 0.749503,
       go: 0.683108,
     };
-    for (const project of loadProjects(DEFAULT_DATA_DIR)) {
+    for (const project of loadProjects(LABELS_DIR)) {
       const test = toSample(timeSplit(project.commits).test);
       expect(rocAuc(test.linesAdded, test.labels)).toBeCloseTo(published[project.name] ?? 0, 5);
     }
   });
 
   it('the committed size-model.v1.json is byte-identical to a fresh calibration', () => {
-    const params = fitShippedModel(prepareInputs(loadProjects(DEFAULT_DATA_DIR)));
+    const params = fitShippedModel(prepareInputs(loadProjects(LABELS_DIR)));
     expect(serializeParams(params)).toBe(readFileSync(MODEL_PATH, 'utf8'));
     expect(() => createSizeModel(params)).not.toThrow();
   }, 60_000);

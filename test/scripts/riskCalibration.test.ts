@@ -80,8 +80,9 @@ function syntheticProject(name: string, base: number, n: number, seed: number): 
     const risky = random() < 0.15;
     const noise = random() < 0.15;
     const files = [{ repo: name, path: `src/m${i % 7}.c`, added: lines, deleted: Math.floor(lines / 3) }];
-    // Every commit touches two files, so file counts do not tell the risky ones apart.
-    files.push({ repo: name, path: risky ? 'go.sum' : `src/n${i % 5}.c`, added: 1, deleted: 1 });
+    // Every commit touches two files in two directories, so file and directory counts do not tell the risky ones
+    // apart.
+    files.push({ repo: name, path: risky ? 'go.sum' : `n${i % 5}.c`, added: 1, deleted: 1 });
     if (noise) files.push({ repo: name, path: 'src/cache/x.c', added: 1, deleted: 1 });
     const eta = base + 0.5 * Math.log1p(lines) + (risky ? Math.log(3) : 0);
     const bug = random() < 1 / (1 + Math.exp(-eta)) ? 1 : 0;

@@ -23,15 +23,24 @@ import { z } from 'zod';
 import { DomainError } from '../errors.js';
 import type { DeploymentRequest } from '../model.js';
 import { type ContentFactor, type FactorDetection, isNonShippingPath } from './factors.js';
-import defaultParamsJson from './risk-model.v2.json' with { type: 'json' };
+import { roundTo, sigmoid } from './logistic.js';
+import defaultParamsJson from './risk-model.v3.json' with { type: 'json' };
+import { normalisePath, parentDirectory } from './spread.js';
 
-/** Size-and-spread features of the model, each log1p of a quantity that never decreases when a change is added. */
+/**
+ * Size-and-spread features of the model, each log1p of a quantity that never decreases when a change is added (a file
+ * change appended to the request, or lines added to one). All are read from the paths and per-file line counts alone.
+ */
 export const RISK_MODEL_FEATURES = [
   'linesAdded',
   'linesDeleted',
   'files',
   'shippingLinesChanged',
   'linesAddedToEditedFiles',
+  'shippingLinesAdded',
+  'rewrittenLines',
+  'changedLineBits',
+  'shippingDirectories',
 ] as const;
 export type RiskModelFeature = (typeof RISK_MODEL_FEATURES)[number];
 
@@ -41,6 +50,10 @@ export const RISK_MODEL_FEATURE_LABELS: Readonly<Record<RiskModelFeature, string
   files: 'files',
   shippingLinesChanged: 'lines in files that ship',
   linesAddedToEditedFiles: 'lines added to edited files',
+  shippingLinesAdded: 'lines added to files that ship',
+  rewrittenLines: 'lines rewritten in place',
+  changedLineBits: 'spread of the changed lines across files',
+  shippingDirectories: 'directories of files that ship',
 };
 
 export class RiskModelError extends DomainError {
@@ -50,32 +63,74 @@ export class RiskModelError extends DomainError {
   }
 }
 
-/** The raw (untransformed) feature values of a request. */
+/**
+ * The raw (untransformed) feature values of a request.
+ *
+ * - shippingLinesAdded / shippingLinesChanged: lines of files that are not tests, docs, release notes or CI
+ *   configuration (isNonShippingPath). Lines declared only as a total belong to no file and count as shipping
+ *   (nothing says they do not).
+ * - linesAddedToEditedFiles: lines added to files the change also deletes from (existing code being edited).
+ * - rewrittenLines: Σ min(added, deleted) per file change, the lines replaced in place.
+ * - changedLineBits: (Σ lₖ)·H = Σ lₖ·log₂(L/lₖ) over files, lₖ the changed lines of file k, L their sum: Kamei's
+ *   entropy times the lines, i.e. the bits needed to say which file each changed line is in. Entropy itself is not
+ *   monotone (a 100-line file added to two 1-line files lowers it from 1 bit to 0.16); this is: adding l lines to a
+ *   file or a file of l lines raises every other term (L grows) and adds a non-negative one (sizeModel.ts).
+ * - shippingDirectories: distinct parent directories of the files that ship (Kamei's nd without the test tree).
+ */
 export function rawRiskFeatures(request: DeploymentRequest): Record<RiskModelFeature, number> {
   const s = request.spread;
-  let attributed = 0;
-  let nonShipping = 0;
+  let attributedAdded = 0;
+  let attributedDeleted = 0;
+  let nonShippingAdded = 0;
+  let nonShippingDeleted = 0;
   let addedToEdited = 0;
+  let rewritten = 0;
+  const linesPerPath = new Map<string, number>();
+  const shippingDirectories = new Set<string>();
   for (const c of request.changes) {
-    const lines = c.linesAdded + c.linesDeleted;
-    attributed += lines;
-    if (c.filePath.trim() !== '' && isNonShippingPath(c.filePath)) nonShipping += lines;
+    attributedAdded += c.linesAdded;
+    attributedDeleted += c.linesDeleted;
     if (c.linesDeleted > 0) addedToEdited += c.linesAdded;
+    rewritten += Math.min(c.linesAdded, c.linesDeleted);
+    const path = c.filePath.trim();
+    if (path === '') continue;
+    const normalised = normalisePath(path);
+    linesPerPath.set(normalised, (linesPerPath.get(normalised) ?? 0) + c.linesAdded + c.linesDeleted);
+    if (isNonShippingPath(path)) {
+      nonShippingAdded += c.linesAdded;
+      nonShippingDeleted += c.linesDeleted;
+    } else {
+      shippingDirectories.add(parentDirectory(normalised));
+    }
   }
-  const total = s.linesAdded + s.linesDeleted;
   // Lines declared only as a total belong to no file; they count as shipping (nothing says they do not).
-  const unattributed = Math.max(0, total - attributed);
+  const unattributedAdded = Math.max(0, s.linesAdded - attributedAdded);
+  const unattributedDeleted = Math.max(0, s.linesDeleted - attributedDeleted);
+  const shippingLinesAdded = attributedAdded - nonShippingAdded + unattributedAdded;
   return {
     linesAdded: s.linesAdded,
     linesDeleted: s.linesDeleted,
     files: s.files,
-    shippingLinesChanged: attributed - nonShipping + unattributed,
+    shippingLinesChanged: shippingLinesAdded + attributedDeleted - nonShippingDeleted + unattributedDeleted,
     linesAddedToEditedFiles: addedToEdited,
+    shippingLinesAdded,
+    rewrittenLines: rewritten,
+    changedLineBits: changedLineBits(linesPerPath.values()),
+    shippingDirectories: shippingDirectories.size,
   };
 }
 
+/** Σ lₖ·log₂(L/lₖ): the lines times the Shannon entropy of their spread across files (0 for one file). */
+export function changedLineBits(linesPerFile: Iterable<number>): number {
+  const lines = [...linesPerFile].filter((l) => l > 0);
+  const total = lines.reduce((sum, l) => sum + l, 0);
+  let bits = 0;
+  for (const l of lines) bits += l * Math.log2(total / l);
+  return bits > 1e-9 ? bits : 0;
+}
+
 // ---------------------------------------------------------------------------------------------------------------
-// Parameters (the shape of risk-model.v2.json)
+// Parameters (the shape of risk-model.v3.json)
 
 const finite = z.number().finite();
 const nonNegative = finite.min(0);
@@ -254,7 +309,7 @@ export function createRiskModel(rawParams: unknown): RiskModel {
 
 let defaultModel: RiskModel | undefined;
 
-/** The committed model (risk-model.v2.json), validated on first use. */
+/** The committed model (risk-model.v3.json), validated on first use. */
 export function defaultRiskModel(): RiskModel {
   defaultModel ??= createRiskModel(defaultParamsJson);
   return defaultModel;
@@ -263,15 +318,4 @@ export function defaultRiskModel(): RiskModel {
 /** The probability a score stands for (the inverse of the size-point mapping, before clamping). */
 export function probabilityForScore(score: number, params: RiskModelParams = defaultRiskModel().params): number {
   return sigmoid((score - params.points.scoreAtEvenOdds) / params.points.pointsPerLogOdds);
-}
-
-export function sigmoid(x: number): number {
-  if (x >= 0) return 1 / (1 + Math.exp(-x));
-  const e = Math.exp(x);
-  return e / (1 + e);
-}
-
-function roundTo(value: number, decimals: number): number {
-  const f = 10 ** decimals;
-  return Math.round(value * f) / f;
 }

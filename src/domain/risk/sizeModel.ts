@@ -1,7 +1,7 @@
 /**
  * The size-only model v1: the previous size-and-spread term of the risk score, kept as the baseline of
  * docs/calibration.md (appendix) and for its card helpers (summarizeSpread, formatCount). The product now scores with
- * the whole calibrated model in riskModel.ts (risk-model.v2.json).
+ * the whole calibrated model in riskModel.ts (risk-model.v3.json).
  *
  * A logistic regression on log-scaled change metrics (Kamei et al. 2013), fitted by `npm run calibrate`
  * (scripts/calibrate.ts) on about 72,000 real commits of five projects and stored as versioned data in
@@ -22,6 +22,7 @@
 import { z } from 'zod';
 import { DomainError } from '../errors.js';
 import type { ChangeSpread } from '../model.js';
+import { roundTo, sigmoid } from './logistic.js';
 import defaultParamsJson from './size-model.v1.json' with { type: 'json' };
 
 export { computeSpreadFromFiles } from './spread.js';
@@ -339,15 +340,4 @@ function assertMetrics(m: ChangeSpreadMetrics): void {
       );
     }
   }
-}
-
-export function sigmoid(x: number): number {
-  if (x >= 0) return 1 / (1 + Math.exp(-x));
-  const e = Math.exp(x);
-  return e / (1 + e);
-}
-
-function roundTo(value: number, decimals: number): number {
-  const factor = 10 ** decimals;
-  return Math.round(value * factor) / factor;
 }

@@ -30,8 +30,7 @@ export function computeSpreadFromFiles(files: readonly SpreadFile[]): ChangeSpre
     linesAdded += file.linesAdded;
     linesDeleted += file.linesDeleted;
     perPath.set(path, (perPath.get(path) ?? 0) + file.linesAdded + file.linesDeleted);
-    const lastSlash = path.lastIndexOf('/');
-    directories.add(lastSlash < 0 ? '.' : path.slice(0, lastSlash));
+    directories.add(parentDirectory(path));
     const firstSlash = path.indexOf('/');
     subsystems.add(firstSlash < 0 ? '.' : path.slice(0, firstSlash));
   }
@@ -59,6 +58,13 @@ export function shannonEntropyBits(weights: readonly number[]): number {
   return h > 1e-12 ? h : 0;
 }
 
-function normalisePath(path: string): string {
+/** `src/api/x.ts` → `src/api`; a root file is in directory `.` (expects a normalised path). */
+export function parentDirectory(path: string): string {
+  const lastSlash = path.lastIndexOf('/');
+  return lastSlash < 0 ? '.' : path.slice(0, lastSlash);
+}
+
+/** Forward slashes, no leading `./` or `/`. */
+export function normalisePath(path: string): string {
   return path.replace(/\\/g, '/').replace(/^\.\//, '').replace(/^\/+/, '');
 }

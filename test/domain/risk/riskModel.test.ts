@@ -5,6 +5,7 @@ import { levelForScore } from '../../../src/domain/model.js';
 import { parseDeploymentJson, parseDeploymentRequest } from '../../../src/domain/request.js';
 import { assessRisk, assessRiskDetailed, missingInformation } from '../../../src/domain/risk/engine.js';
 import {
+  changedLineBits,
   createRiskModel,
   defaultRiskModel,
   probabilityForScore,
@@ -27,7 +28,7 @@ const wire = (changes: Record<string, unknown>[], extra: Record<string, unknown>
     ...extra,
   });
 
-describe('the committed model (risk-model.v2.json)', () => {
+describe('the committed model (risk-model.v3.json)', () => {
   it('has non-negative weights; a rule weighs ln of its lower bound only when its lift replicates', () => {
     for (const f of params.features) expect(f.coefficient).toBeGreaterThanOrEqual(0);
     expect(params.features.map((f) => f.name)).toEqual([...RISK_MODEL_FEATURES]);
@@ -122,7 +123,7 @@ describe('the score is the model', () => {
 
   it('model features never decrease when a change is added', () => {
     const change = fc.record({
-      file_path: fc.constantFrom('src/a.ts', 'docs/x.md', 'tox.ini', 'src/b/c.go', 'test/a.test.ts', ''),
+      file_path: fc.constantFrom('src/a.ts', 'docs/x.md', 'tox.ini', 'src/b/c.go', 'src/b/d.go', 'test/a.test.ts', ''),
       change_type: fc.constantFrom('add', 'modify', 'delete'),
       lines_added: fc.nat({ max: 500 }),
       lines_deleted: fc.nat({ max: 500 }),
@@ -137,6 +138,33 @@ describe('the score is the model', () => {
       }),
       { numRuns: 300 },
     );
+  });
+});
+
+describe('spread features read from paths and line counts', () => {
+  it('counts shipping lines, lines rewritten in place and the directories of files that ship', () => {
+    const raw = rawRiskFeatures(
+      wire([
+        { file_path: 'src/api/handler.go', change_type: 'modify', lines_added: 30, lines_deleted: 10 },
+        { file_path: 'src/api/routes.go', change_type: 'modify', lines_added: 4, lines_deleted: 6 },
+        { file_path: 'src/db/store.go', change_type: 'add', lines_added: 50, lines_deleted: 0 },
+        { file_path: 'src/api/handler_test.go', change_type: 'modify', lines_added: 40, lines_deleted: 2 },
+      ]),
+    );
+    expect(raw).toMatchObject({
+      shippingLinesAdded: 84,
+      shippingLinesChanged: 100,
+      rewrittenLines: 10 + 4 + 2,
+      shippingDirectories: 2, // src/api and src/db; the test file ships nothing
+    });
+  });
+
+  it('changedLineBits is the lines times the entropy of their spread, and grows where entropy falls', () => {
+    expect(changedLineBits([10])).toBe(0);
+    expect(changedLineBits([5, 5])).toBeCloseTo(10, 12); // 10 lines × 1 bit
+    expect(changedLineBits([1, 1, 1, 1])).toBeCloseTo(8, 12); // 4 lines × 2 bits
+    // Two 1-line files: 1 bit of entropy. A 100-line file added: entropy ≈ 0.16 bits, but 102 lines × 0.16 > 2.
+    expect(changedLineBits([1, 1, 100])).toBeGreaterThan(changedLineBits([1, 1]));
   });
 });
 
