@@ -170,6 +170,9 @@ export class ChannelRateLimiter {
         state.nextAt = Date.now() + this.intervalMs;
         try {
           const { ts } = await this.options.post(message);
+          // Slack counts a message when it arrives: the next one leaves a whole interval after this one was answered,
+          // so no delay on the way can bring two arrivals closer than the interval.
+          state.nextAt = Math.max(state.nextAt, Date.now() + this.intervalMs);
           for (const item of batch) item.resolve({ channel, ts, carried: batch.length });
         } catch (error) {
           const retryAfter = retryAfterSeconds(error);

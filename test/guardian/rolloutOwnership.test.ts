@@ -118,13 +118,14 @@ describe.each(SUBJECTS)('rollout ownership on $name', (subject) => {
   it('fences on the lease: renewals hold it, an expired one (store clock) refuses effects and is claimed anew', async () => {
     const guardian = new GuardianService({ repository, clock: () => T0 });
     const { record } = await guardian.start(approved('fence'), actor);
-    const leaseMs = 300;
+    // Long enough that a renewal every quarter lease holds it on a loaded machine, short enough to watch it expire.
+    const leaseMs = 1200;
     const [mine] = (await repository.claimDue('a', T0, leaseMs, 50)).filter((c) => c.record.id === record.id);
     expect(mine).toBeDefined();
     const token = mine?.leaseToken ?? '';
     // Renewing keeps the lease past its first expiry; nobody else can claim it meanwhile.
     for (let i = 0; i < 4; i++) {
-      await sleep(leaseMs / 3);
+      await sleep(leaseMs / 4);
       expect(await repository.renewLease(record.id, token, leaseMs)).toBe(true);
     }
     expect((await repository.claimDue('b', T0, leaseMs, 50)).map((c) => c.record.id)).not.toContain(record.id);
