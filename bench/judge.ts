@@ -212,7 +212,11 @@ function runFamilies(ids: FamilyId[], contract: BenchContract): Tallies {
       const options = family.options(seed);
       for (const c of ctrls) {
         const t = (out[c.name] as Record<FamilyId, Tally>)[family.id] as Tally;
-        const run = c.run(createSimulator({ ...options, seed: seed * 7919 + family.id.length }), contract);
+        // The contract states the service's traffic (the low-traffic family's own rate), as a request would.
+        const run = c.run(createSimulator({ ...options, seed: seed * 7919 + family.id.length }), {
+          ...contract,
+          serviceQps: options.qps ?? QPS,
+        });
         t.n++;
         if (run.outcome === (NO_ROLLBACK.includes(family.id) ? 'rolled_back' : 'promoted')) {
           t.wrong.push(`${seed}@${run.decisionInterval}`);

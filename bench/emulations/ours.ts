@@ -3,7 +3,7 @@
  * the rollout state machine (src/domain/rollout) turns verdicts into traffic moves, rollbacks and pauses. A rollout
  * that pauses for a person (progress deadline without evidence) counts as stalled, never as a rollback.
  */
-import { guardianJudgeConfiguration } from '../../src/domain/judge/configuration.js';
+import { guardianJudgeConfiguration, guardianRolloutPlan } from '../../src/domain/judge/configuration.js';
 import { judgeInterval } from '../../src/domain/judge/judge.js';
 import type { JudgeState } from '../../src/domain/judge/types.js';
 import type { IntervalMetrics } from '../../src/domain/metrics.js';
@@ -31,12 +31,17 @@ export class ChaosNegotiatorController implements Controller {
         cumulativeFailureLimit: contract.cumulativeFailureLimit,
       },
     };
-    // The production judge configuration (the same function the rollout worker calls).
-    const judge = guardianJudgeConfiguration({
+    // The production judge configuration and rollout plan (the same functions the rollout worker calls).
+    const judgeTerms = {
       guardrails: contract.guardrails,
       ramp: terms.ramp,
       targetErrorRatePercent: contract.targetErrorRatePercent,
-    });
+    };
+    const judge = guardianJudgeConfiguration(judgeTerms);
+    terms.plannedSeconds = guardianRolloutPlan(judgeTerms, {
+      ...(contract.serviceQps !== undefined ? { serviceQps: contract.serviceQps } : {}),
+      canaryServesAllTraffic: contract.canaryServesAllTraffic === true,
+    }).seconds;
     const apply = (effects: RolloutEffect[], nextIndex: number) => {
       for (const e of effects) {
         if (e.type === 'set_traffic_weight') {

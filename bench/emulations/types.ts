@@ -29,6 +29,13 @@ export interface BenchContract {
   warmupIntervals: number;
   /** Intervals a rollout may take before it is counted as stalled. */
   horizonIntervals: number;
+  /**
+   * The service's requests per second as the contract states it (its plan's traffic); absent: unknown. Our guardian
+   * plans the rollout from it as the worker does (guardianRolloutPlan), so it asks a person at the same time.
+   */
+  serviceQps?: number;
+  /** The rows are recorded, not served at the guardian's weights (a replay): the canary serves all the traffic. */
+  canaryServesAllTraffic?: boolean;
 }
 
 export interface RolloutRun {

@@ -106,6 +106,8 @@ describe('chaos replay', () => {
     const r = await run(['replay', SEED, '--metrics', metrics, '--risk-level', 'low']);
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('LOW risk (--risk-level)');
+    // Low risk: no canary step, a 600 s bake at 60 s intervals (longer than warm-up and evidence windows).
+    expect(r.stdout).toContain('planned 10 intervals (10): a rollout still undecided past it asks a person');
     expect(r.stdout).toMatch(/#\s+timestamp\s+rollout\s+verdict\s+action\s+phase\s+weight/);
     expect(r.stdout).toContain('5 intervals of 60 s');
   });

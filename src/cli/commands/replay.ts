@@ -9,7 +9,7 @@
  */
 import type { Command } from 'commander';
 import { RequestValidationError } from '../../domain/errors.js';
-import { guardianJudgeConfiguration } from '../../domain/judge/configuration.js';
+import { guardianJudgeConfiguration, guardianRolloutPlan } from '../../domain/judge/configuration.js';
 import { RISK_LEVELS, type RiskLevel } from '../../domain/model.js';
 import { DEFAULT_POLICY, PolicyValidationError } from '../../domain/policy.js';
 import { parseDeploymentJson } from '../../domain/request.js';
@@ -96,6 +96,14 @@ async function replay(file: string, options: ReplayCliOptions, deps: CliDeps): P
     }
     out(
       `  warm-up ${judge.options.warmupIntervals} interval(s); roll back after ${judge.limits.consecutiveFailureLimit} consecutive or ${judge.limits.cumulativeFailureLimit} failed intervals\n`,
+    );
+    // The plan the worker asks a person at (the rows are the canary's traffic at every step).
+    const plan = guardianRolloutPlan(
+      { ...contract.terms, targetErrorRatePercent: contract.deployment.slo.targetErrorRatePercent },
+      { policy: replayPolicy, serviceQps: contract.deployment.slo.currentQps, canaryServesAllTraffic: true },
+    );
+    out(
+      `  planned ${plan.intervals} intervals (${[...plan.steps, plan.bake].map((p) => p.intervals).join(' + ')}): a rollout still undecided past it asks a person\n`,
     );
     out(`${series.rows.length} rows from ${options.metrics}${options.continuous ? ', continuous' : ''}\n\n`);
     out(tableHeader());
