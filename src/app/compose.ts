@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { Express, Router } from 'express';
 import { Counter, type Registry } from 'prom-client';
+import { InboundEvents } from '../chat/inboundEvents.js';
 import type { ChatSurface, SurfaceName } from '../chat/port.js';
 import { ChatService, type NegotiationPort, type PullRequestReader, type RolloutControl } from '../chat/service.js';
 import type { AppConfig } from '../config/config.js';
@@ -127,6 +128,8 @@ export async function composeApp(config: AppConfig, overrides: ComposeOverrides 
     logger,
   });
 
+  // Redelivered Teams and Slack messages: claimed in the store before the work, done once it is stored.
+  const inboundEvents = new InboundEvents(store);
   const slack =
     config.slack && slackSurface && slackModule
       ? slackModule.createSlackApp({
@@ -136,7 +139,7 @@ export async function composeApp(config: AppConfig, overrides: ComposeOverrides 
           ...(config.slack.signingSecret ? { signingSecret: config.slack.signingSecret } : {}),
           ...(config.slack.appToken ? { appToken: config.slack.appToken } : {}),
           socketMode: config.slack.socketMode,
-          rememberEvent: (source, id) => store.rememberEvent(source, id),
+          inboundEvents,
           logger,
         })
       : undefined;
@@ -162,8 +165,7 @@ export async function composeApp(config: AppConfig, overrides: ComposeOverrides 
     surface: teams,
     botAppId,
     logger,
-    rememberEvent: (source, id) => store.rememberEvent(source, id),
-    eventSeen: (source, id) => store.eventSeen(source, id),
+    inboundEvents,
     isContractThread: async (threadKey) => (await store.contractForThread('teams', threadKey)) !== undefined,
   });
 

@@ -21,6 +21,8 @@ export interface PublishTarget {
   replier: Replier;
   /** Where the card will be posted (the thread link until the post says where it landed). */
   thread: ContractLink['thread'];
+  /** The chat message that asked (kept on the link, so its redelivery finds the contract). */
+  eventId?: string | undefined;
 }
 
 export async function assess(ctx: ChatContext, message: IncomingMessage, args: string, replier: Replier) {
@@ -44,21 +46,27 @@ export async function assess(ctx: ChatContext, message: IncomingMessage, args: s
     await replier.reply({ card: requestErrorCard(error, source) });
     return;
   }
-  if (message.eventId !== undefined && (await finishedUnpostedContract(ctx, message, replier))) return;
+  if (message.eventId !== undefined && (await finishedRedelivery(ctx, message, replier))) return;
   await publishContract(ctx, request, {
     actor: message.actor,
     conversationKey: message.conversationKey,
     replier,
     thread: message.thread,
+    eventId: message.eventId,
   });
 }
 
-/** A redelivery: the thread's contract by the same requester was stored but its card never posted. Posts it. */
-async function finishedUnpostedContract(ctx: ChatContext, message: IncomingMessage, replier: Replier) {
+/**
+ * A redelivery whose first delivery got as far as storing the contract: the thread's contract by the same requester
+ * whose card was never posted is posted now; one this very message already posted needs nothing more (the crash came
+ * after the post, before the message was marked done). True when the redelivery is handled so.
+ */
+async function finishedRedelivery(ctx: ChatContext, message: IncomingMessage, replier: Replier) {
   const id = await ctx.store.contractForThread(message.surface, message.thread.key);
   if (id === undefined) return false;
   const link = await ctx.store.getLink(id);
-  if (link?.cardMessageId !== '' || link.requester.id !== message.actor.id) return false;
+  if (!link || link.requester.id !== message.actor.id) return false;
+  if (link.cardMessageId !== '') return link.eventId !== undefined && link.eventId === message.eventId;
   const contract = await ctx.store.getContract(id);
   if (!contract) return false;
   await postCard(ctx, contract, link, replier);
@@ -86,6 +94,7 @@ export async function publishContract(
     revision: contract.revision,
     requester: target.actor,
     conversationKey: target.conversationKey,
+    ...(target.eventId !== undefined ? { eventId: target.eventId } : {}),
   };
   await ctx.store.publishRevision({
     contract,

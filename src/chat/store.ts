@@ -58,6 +58,8 @@ export interface ContractLink {
   revision: number;
   requester: ChatActor;
   conversationKey: string;
+  /** The surface event (a chat message's id) that asked for the contract: a redelivery of it finds its work here. */
+  eventId?: string;
 }
 
 /**

@@ -2,7 +2,7 @@
  * Contracts, their revisions, decisions, chat links and the audit log on SQL. A decision locks the contract row, so
  * concurrent approvals of one revision each count exactly once and a quorum moves the contract to approved once.
  */
-
+import type { EventClaim, InboundEventStore } from '../chat/inboundEvents.js';
 import type { ChatActor, SurfaceName } from '../chat/port.js';
 import type { AuditEntry, ChatStore, ContractLink, DecisionOutcome, RecordDecisionInput } from '../chat/store.js';
 import { decide } from '../domain/decision.js';
@@ -11,6 +11,7 @@ import type { ApprovalEntry } from '../views/contractView.js';
 import { appendAudit } from './auditLog.js';
 import { auditRecord, insertRevision, publishRevision, type RevisionPublication } from './chatPublication.js';
 import { type SqlDriver, type SqlExecutor, StoreError } from './driver.js';
+import { claimInboundEvent, finishInboundEvent, releaseInboundEvent } from './inboundEvents.js';
 import { DEFAULT_EVENT_TTL_MS } from './pruning.js';
 
 interface DecisionRow {
@@ -58,7 +59,7 @@ function decisionOutcome(
   return rejected ? { ...result, rejection: rejectionEntry(rejected) } : result;
 }
 
-export class SqlContractStore implements ChatStore {
+export class SqlContractStore implements ChatStore, InboundEventStore {
   /** `auditStaged` is told after every committed audit entry (the chainer seals it soon after). */
   constructor(
     private readonly db: SqlDriver,
@@ -355,13 +356,18 @@ export class SqlContractStore implements ChatStore {
     return row?.ref;
   }
 
-  /** Whether an inbound event was remembered (marked done) within the TTL, without remembering it. */
-  async eventSeen(source: string, id: string): Promise<boolean> {
-    const rows = await this.db.query(
-      'select 1 from inbound_events where source = $1 and event_id = $2 and seen_at >= $3',
-      [source, id, new Date(Date.now() - this.eventTtlMs)],
-    );
-    return rows.length > 0;
+  /** Claims an inbound chat event before its work (./inboundEvents.ts); see src/chat/inboundEvents.ts. */
+  claimEvent(source: string, key: string, holder: string, leaseMs: number): Promise<EventClaim> {
+    const doneBefore = new Date(Date.now() - this.eventTtlMs);
+    return claimInboundEvent(this.db, { source, key, holder, leaseMs, doneBefore });
+  }
+
+  finishEvent(source: string, key: string): Promise<void> {
+    return finishInboundEvent(this.db, source, key);
+  }
+
+  releaseEvent(source: string, key: string, holder: string): Promise<void> {
+    return releaseInboundEvent(this.db, source, key, holder);
   }
 
   /**
@@ -372,7 +378,8 @@ export class SqlContractStore implements ChatStore {
     const now = Date.now();
     const inserted = await this.db.execute(
       `insert into inbound_events (source, event_id, seen_at) values ($1, $2, $3)
-       on conflict (source, event_id) do update set seen_at = excluded.seen_at where inbound_events.seen_at < $4`,
+       on conflict (source, event_id) do update set seen_at = excluded.seen_at, state = 'done', holder = null,
+         lease_until = null where inbound_events.seen_at < $4`,
       [source, id, new Date(now), new Date(now - this.eventTtlMs)],
     );
     return inserted === 1;

@@ -216,6 +216,16 @@ export const MIGRATIONS: { version: number; name: string; sql: string }[] = [
       )
     `,
   },
+  {
+    version: 6,
+    // Rows from before this version were remembered after (or without) their work: they are done.
+    name: 'inbound events claimed with a lease before their work, marked done after it',
+    sql: `
+      alter table inbound_events add column state text not null default 'done' check (state in ('claimed', 'done'));
+      alter table inbound_events add column holder text;
+      alter table inbound_events add column lease_until timestamptz
+    `,
+  },
 ];
 
 const MIGRATION_LOCK = `select pg_advisory_xact_lock(hashtext('chaos-negotiator-migrations'))`;

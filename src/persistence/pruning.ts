@@ -1,6 +1,6 @@
 /**
  * Keeps the de-duplication tables bounded: an inbound event id (Slack retries, Teams redeliveries) is remembered for
- * a TTL, as the in-memory twin does (src/slack/eventDeduper.ts), and an announced delivery for a retention period;
+ * a TTL, as the in-memory twin does (src/chat/inboundEvents.ts), and an announced delivery for a retention period;
  * older rows are deleted in batches on a timer, on both engines (on PostgreSQL every replica prunes; the deletes are
  * idempotent).
  */

@@ -8,7 +8,6 @@ export {
   type SlackMessageContent,
 } from './blocks.js';
 export { type SlackErrorCode, SlackSurfaceError } from './errors.js';
-export { MemoryEventDeduper, type RememberEvent } from './eventDeduper.js';
 export { negotiateModal, rejectModal } from './modals.js';
 export { ChannelRateLimiter, type ChannelRateLimiterOptions } from './rateLimiter.js';
 export {

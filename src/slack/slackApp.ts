@@ -7,7 +7,8 @@
  *  - the `/chaos …` slash command → the same commands, the first reply starting a thread in the channel;
  *  - card buttons (`contract.approve|reject|negotiate|details`, `rollout.*`) → ChatService.handleAction, the card
  *    edited in place with chat.update; Reject and Negotiate open a modal first, its submission is the decision;
- *  - retried events (same `event_id`, `X-Slack-Retry-Num`) are handled once.
+ *  - retried events (same workspace and `event_id`, `X-Slack-Retry-Num`) are handled once: claimed before the
+ *    work, done once it is stored (src/chat/inboundEvents.ts), so a retry after a crash finishes the work.
  *
  * Everything is acknowledged first (processBeforeResponse: false, so the 200 leaves at ack()); the store, the model
  * and the Web API are only touched afterwards. Bodies Bolt could not route get a 400 naming the problem.
@@ -24,6 +25,7 @@ import {
 } from '@slack/bolt';
 import express, { type Request, type Response, type Router } from 'express';
 import { z } from 'zod';
+import { InboundEvents, MemoryInboundEventStore } from '../chat/inboundEvents.js';
 import {
   CARD_VERBS,
   type CardActionInput,
@@ -35,7 +37,6 @@ import {
 } from '../chat/port.js';
 import { renderSlackMessage } from './blocks.js';
 import { platformErrorCode, SlackSurfaceError } from './errors.js';
-import { MemoryEventDeduper, type RememberEvent } from './eventDeduper.js';
 import {
   inputValue,
   MAX_REASON_CHARS,
@@ -87,8 +88,8 @@ export interface SlackAppOptions {
   appToken?: string;
   /** Default: Socket Mode when an app token is given (as SlackConfig.socketMode), HTTP otherwise. */
   socketMode?: boolean;
-  /** Durable de-duplication (the store's rememberEvent); in-memory when absent. */
-  rememberEvent?: RememberEvent;
+  /** Redelivered events, claimed in the store (shared by replicas and restarts); in this process's memory when absent. */
+  inboundEvents?: InboundEvents;
   logger?: SlackAppLogger;
   /** The bot's ids when known up front; otherwise `auth.test` finds them (once, with a short timeout). */
   botIdentity?: { botId?: string; botUserId: string };
@@ -135,7 +136,7 @@ export function createSlackApp(options: SlackAppOptions): SlackApp {
       'SLACK_SIGNING_SECRET is required to verify Slack requests (or SLACK_APP_TOKEN for Socket Mode)',
     );
   }
-  const rememberEvent = options.rememberEvent ?? new MemoryEventDeduper().remember;
+  const inboundEvents = options.inboundEvents ?? new InboundEvents(new MemoryInboundEventStore());
   const identity = new BotIdentity(surface, options.botIdentity, log);
   const boltLog = boltLogger(log);
 
@@ -198,26 +199,12 @@ export function createSlackApp(options: SlackAppOptions): SlackApp {
     };
   };
 
-  // Redelivered events: Slack retries when the first 200 was late or lost; the event id is the same.
-  app.use(async ({ body, context, next }) => {
-    const envelope = body as { type?: unknown; event_id?: unknown };
-    if (envelope.type === 'event_callback' && typeof envelope.event_id === 'string') {
-      if (!(await rememberEvent('slack', envelope.event_id))) {
-        log.info(
-          { eventId: envelope.event_id, retryNum: context.retryNum, retryReason: context.retryReason },
-          'Slack event redelivery ignored',
-        );
-        return;
-      }
-    }
-    await next();
-  });
-
   // ------------------------------------------------------------------------------------------------------------
   // Messages: @mentions in channels, direct messages, the slash command
 
   const handleText = async (input: {
-    eventId?: string;
+    /** An Events API delivery: Slack retries it when its 200 was late or lost (the same event, with a retry number). */
+    event?: { key: string; eventId: string; retryNum?: number | undefined; retryReason?: string | undefined };
     channel: string;
     user: string;
     text: string;
@@ -227,18 +214,27 @@ export function createSlackApp(options: SlackAppOptions): SlackApp {
     replier: Replier;
   }): Promise<void> => {
     const text = slackTextToPlain(stripBotMention(input.text, input.botUserId));
-    const message: IncomingMessage = {
-      surface: 'slack',
-      text,
-      actor: await actorOf(input.user),
-      conversationKind: conversationKindOfChannel(input.channel),
-      thread: input.thread,
-      conversationKey: input.channel,
-      attachments: [],
-      ...(input.eventId ? { eventId: input.eventId } : {}),
+    const work = async () => {
+      const message: IncomingMessage = {
+        surface: 'slack',
+        text,
+        actor: await actorOf(input.user),
+        conversationKind: conversationKindOfChannel(input.channel),
+        thread: input.thread,
+        conversationKey: input.channel,
+        attachments: [],
+        ...(input.event ? { eventId: input.event.eventId } : {}),
+      };
+      await chat.handleMessage(message, input.replier);
     };
     try {
-      await chat.handleMessage(message, input.replier);
+      const event = input.event;
+      if (!event) return await work();
+      const outcome = await inboundEvents.once('slack', event.key, work);
+      if (outcome !== 'done') {
+        const { eventId, retryNum, retryReason } = event;
+        log.info({ eventId, retryNum, retryReason, outcome }, 'Slack event redelivery ignored');
+      }
     } catch (error) {
       log.error({ err: error, channel: input.channel }, 'Slack message handling failed');
       await input.onError(error).catch((err: unknown) => log.warn({ err }, 'could not tell the user about a failure'));
@@ -252,7 +248,7 @@ export function createSlackApp(options: SlackAppOptions): SlackApp {
     const thread = slackThread(mention.channel, mention.thread_ts ?? mention.ts);
     await track(
       handleText({
-        eventId: (body as { event_id?: string }).event_id,
+        event: eventDelivery(body, context),
         channel: mention.channel,
         user: mention.user ?? '',
         text: mention.text,
@@ -273,7 +269,7 @@ export function createSlackApp(options: SlackAppOptions): SlackApp {
     const thread = slackThread(dm.channel, dm.thread_ts);
     await track(
       handleText({
-        eventId: (body as { event_id?: string }).event_id,
+        event: eventDelivery(body, context),
         channel: dm.channel,
         user: dm.user,
         text: dm.text,
@@ -515,6 +511,27 @@ function actionInput(verb: CardVerb, data: unknown, actor: ChatActor, where: Cli
 /** A private answer goes where the user clicked: into the thread for a card inside one, the channel for a root card. */
 function ephemeralThread(where: ClickedCard): string | undefined {
   return where.threadTs !== where.messageTs ? where.threadTs : undefined;
+}
+
+/**
+ * An Events API delivery's de-duplication key: event ids are unique per workspace, so the key is the workspace (the
+ * envelope's `team_id`, or the enterprise's for an org-wide install) with the event id.
+ */
+function eventDelivery(
+  body: unknown,
+  context: { teamId?: string; enterpriseId?: string; retryNum?: number; retryReason?: string },
+) {
+  const envelope = body as { event_id?: unknown; team_id?: unknown; enterprise_id?: unknown };
+  if (typeof envelope.event_id !== 'string') return undefined;
+  const workspace = [envelope.team_id, context.teamId, envelope.enterprise_id, context.enterpriseId].find(
+    (v): v is string => typeof v === 'string' && v.length > 0,
+  );
+  return {
+    key: `${workspace ?? 'unknown'}:${envelope.event_id}`,
+    eventId: envelope.event_id,
+    retryNum: context.retryNum,
+    retryReason: context.retryReason,
+  };
 }
 
 function isCardVerb(value: string): value is CardVerb {

@@ -13,6 +13,7 @@ import type { TurnState } from '@microsoft/teams-ai/lib/TurnState.js';
 import { ActivityTypes, type TurnContext } from 'botbuilder';
 import { renderChatCard } from '../cards/index.js';
 import { KeyedQueue } from '../chat/background.js';
+import type { InboundEvents } from '../chat/inboundEvents.js';
 import { CARD_VERBS, type CardVerb, type ChatActor, type IncomingMessage, type Replier } from '../chat/port.js';
 import type { ChatService } from '../chat/service.js';
 import {
@@ -41,10 +42,11 @@ export interface TeamsBotOptions {
   surface: TeamsSurface;
   botAppId: string;
   logger: TeamsBotLogger;
-  /** De-duplicates redelivered activities; true when the id was not seen before. */
-  rememberEvent?: (source: string, id: string) => Promise<boolean>;
-  /** Whether an inbound event was marked done (redeliveries of finished work are ignored). */
-  eventSeen?: (source: string, id: string) => Promise<boolean>;
+  /**
+   * Redelivered messages (src/chat/inboundEvents.ts): claimed before the turn, done once its work is stored; shared
+   * by the replicas through the store. Absent: every delivery is handled.
+   */
+  inboundEvents?: InboundEvents;
   /**
    * Whether a channel reply chain is a contract's thread. With the ChannelMessage.Read.Group permission (RSC) Teams
    * delivers every channel message; those without an @mention are handled only in contract threads. Absent: ignored.
@@ -74,8 +76,6 @@ export function createTeamsApplication(options: TeamsBotOptions): Application<Tu
   // Clicks go ahead of message turns (./turnScheduler.ts).
   const turns = options.scheduler ?? new TurnScheduler();
   const contractThreads = new Set<string>();
-  /** Messages being handled in this process: a redelivery meanwhile is the same work, not new work. */
-  const inFlight = new Set<string>();
   /** Channel messages without an @mention: only replies in a contract's thread (the rest is people talking). */
   const isForTheBot = async (activity: TurnContext['activity']): Promise<boolean> => {
     if (conversationKindOf(activity) !== 'channel' || mentionsBot(activity)) return true;
@@ -96,24 +96,20 @@ export function createTeamsApplication(options: TeamsBotOptions): Application<Tu
     const kind = conversationKindOf(activity);
     const conversationKey = conversationKeyOf(activity);
     const threadKey = threadKeyOf(activity) ?? channelThreadKey(conversationKey, activity.id ?? '');
-    // Teams message ids are unique only within a conversation. The event is marked done once the turn's work is
-    // stored (below), so a redelivery after a crash or a failed send does the unfinished work; a finished one is
-    // ignored. Both reads at once; a redelivered message stores the same reference again.
-    const eventKey = activity.id ? `${conversationKey}:${activity.id}` : undefined;
-    const [seen] = await Promise.all([
-      options.eventSeen && eventKey ? options.eventSeen('teams', eventKey) : false,
-      surface.rememberThread(threadKey, activity),
-    ]);
-    if (seen || (eventKey !== undefined && inFlight.has(eventKey))) {
-      logger.info({ activityId: activity.id }, 'redelivered Teams message ignored');
-      return;
-    }
-    if (eventKey !== undefined) inFlight.add(eventKey);
-    try {
-      await handleTurn(context, { kind, conversationKey, threadKey, eventKey });
-    } finally {
-      if (eventKey !== undefined) inFlight.delete(eventKey);
-    }
+    // Teams message ids are unique only within a conversation. The event is claimed before the turn and marked done
+    // once the turn's work is stored (src/chat/inboundEvents.ts): a redelivery after a crash or a failed send does the
+    // unfinished work; one of finished work, or of work another replica is doing, is ignored. The claim and the
+    // conversation reference are written at once (a redelivered message stores the same reference again).
+    const remembered = surface.rememberThread(threadKey, activity);
+    const turn = async () => {
+      await remembered;
+      await handleTurn(context, { kind, conversationKey, threadKey });
+    };
+    if (!options.inboundEvents || !activity.id) return turn();
+    remembered.catch(() => undefined); // awaited below, after the claim
+    const outcome = await options.inboundEvents.once('teams', `${conversationKey}:${activity.id}`, turn);
+    await remembered;
+    if (outcome !== 'done') logger.info({ activityId: activity.id, outcome }, 'redelivered Teams message ignored');
   };
 
   const handleTurn = async (
@@ -122,11 +118,10 @@ export function createTeamsApplication(options: TeamsBotOptions): Application<Tu
       kind: ReturnType<typeof conversationKindOf>;
       conversationKey: string;
       threadKey: string;
-      eventKey?: string | undefined;
     },
   ): Promise<void> => {
     const activity = context.activity;
-    const { kind, conversationKey, threadKey, eventKey } = turn;
+    const { kind, conversationKey, threadKey } = turn;
     const thread = { surface: 'teams' as const, key: threadKey };
     const replier: Replier = {
       async reply(reply) {
@@ -156,7 +151,6 @@ export function createTeamsApplication(options: TeamsBotOptions): Application<Tu
       ...(kind === 'channel' && !mentionsBot(activity) ? { addressed: false } : {}),
     };
     await chat.handleMessage(message, replier);
-    if (options.rememberEvent && eventKey) await options.rememberEvent('teams', eventKey);
   };
   app.activity(ActivityTypes.Message, (context) => turns.message(() => onMessage(context)));
 

@@ -179,4 +179,19 @@ describe.each(STORES)('chat use cases on $name', (backend) => {
     expect(await store.recentContracts({ limit: 100 })).toHaveLength(before.length);
     expect((await store.getLink(id))?.cardMessageId).toBe('r1');
   });
+
+  it('a redelivery of work done but not marked done (a crash after the post) posts nothing and makes no contract', async () => {
+    const { id, where } = await assessed('t-posted');
+    const before = await store.recentContracts({ limit: 100 });
+    const again = replierIn(where);
+    await chat.handleMessage(message(`assess ${HIGH}`, where, 'ev-t-posted'), again);
+    expect(again.sent).toEqual([]);
+    expect(await store.recentContracts({ limit: 100 })).toHaveLength(before.length);
+    expect((await store.getLink(id))?.cardMessageId).toBe('r1');
+    // Another message in the same thread is new work: a second contract.
+    const other = replierIn(where);
+    await chat.handleMessage(message(`assess ${HIGH}`, where, 'ev-t-posted-2'), other);
+    expect(other.sent[0]?.card?.kind).toBe('contract');
+    expect(await store.recentContracts({ limit: 100 })).toHaveLength(before.length + 1);
+  });
 });

@@ -1,6 +1,6 @@
 /**
  * Issue 18, item 6: the de-duplication tables are bounded. An inbound event id counts as seen for a TTL (as the
- * in-memory twin, src/slack/eventDeduper.ts), and rows past it, and announced deliveries past their retention, are
+ * in-memory twin, src/chat/inboundEvents.ts), and rows past it, and announced deliveries past their retention, are
  * deleted by the store's pruner, on both engines.
  */
 import { afterEach, describe, expect, it } from 'vitest';

@@ -125,6 +125,71 @@ describe('assess', () => {
     expect(t.logs.filter((l) => l.msg === 'Slack event redelivery ignored')).toHaveLength(2);
   });
 
+  it('keys redeliveries by workspace: the same event id from another workspace is another event', async () => {
+    const t = await harness();
+    const here = appMention(ASSESS, { eventId: 'EvShared0001' });
+    const elsewhere = {
+      ...appMention(ASSESS, { eventId: 'EvShared0001' }),
+      team_id: 'T0OTHERWS',
+      authorizations: [{ team_id: 'T0OTHERWS', user_id: 'UBOT00001', is_bot: true, is_enterprise_install: false }],
+    };
+    expect((await t.sendEvent(here)).status).toBe(200);
+    expect((await t.sendEvent(elsewhere)).status).toBe(200);
+    expect((await t.sendEvent(elsewhere, { retryNum: 1 })).status).toBe(200);
+    await t.settle();
+    expect(t.store.revisions.size).toBe(2);
+    expect(t.api.callsOf('chat.postMessage').filter((c) => buttonsOf(c.args).length > 0)).toHaveLength(2);
+  });
+
+  it('a retry after a failed first attempt finishes the work: the stored contract is posted, not made twice', async () => {
+    const t = await harness();
+    // The card's post fails, and so does the apology: the first delivery stored the contract and posted nothing.
+    t.api.failNext('chat.postMessage', { kind: 'platform_error', error: 'fatal_error' }, 2);
+    const mention = appMention(ASSESS);
+    expect((await t.sendEvent(mention)).status).toBe(200);
+    await t.settle();
+    expect(t.store.revisions.size).toBe(1);
+    expect(t.api.callsOf('chat.postMessage').filter((c) => c.response?.ok === true)).toHaveLength(0);
+
+    expect((await t.sendEvent(mention, { retryNum: 1 })).status).toBe(200);
+    await t.settle();
+    const cards = t.api.callsOf('chat.postMessage').filter((c) => c.response?.ok === true && buttonsOf(c.args).length);
+    expect(cards).toHaveLength(1);
+    expect(t.store.revisions.size).toBe(1);
+    const contractId = [...t.store.revisions.keys()][0] ?? '';
+    expect(t.store.links.get(contractId)?.cardMessageId).toBe(tsOf(cards[0] as RecordedCall));
+    // Done now: a later retry is a duplicate.
+    expect((await t.sendEvent(mention, { retryNum: 2 })).status).toBe(200);
+    await t.settle();
+    expect(t.api.callsOf('chat.postMessage').filter((c) => buttonsOf(c.args).length)).toHaveLength(2); // failed + posted
+    expect(
+      t.logs.some(
+        (l) => l.msg === 'Slack event redelivery ignored' && (l.obj as { outcome?: string }).outcome === 'duplicate',
+      ),
+    ).toBe(true);
+  });
+
+  it('a retry of an event another claimant holds is ignored until its lease runs out (a crash), then done', async () => {
+    const t = await harness();
+    const mention = appMention(ASSESS);
+    // Another replica claimed the event and crashed before doing anything.
+    expect(await t.events.claimEvent('slack', `${TEAM}:${mention.event_id}`, 'crashed-replica', 200)).toBe('claimed');
+    expect((await t.sendEvent(mention, { retryNum: 1 })).status).toBe(200);
+    await t.settle();
+    expect(t.store.revisions.size).toBe(0);
+    expect(
+      t.logs.some(
+        (l) => l.msg === 'Slack event redelivery ignored' && (l.obj as { outcome?: string }).outcome === 'in-progress',
+      ),
+    ).toBe(true);
+
+    await new Promise((resolve) => setTimeout(resolve, 250));
+    expect((await t.sendEvent(mention, { retryNum: 2 })).status).toBe(200);
+    await t.settle();
+    expect(t.store.revisions.size).toBe(1);
+    expect(t.api.callsOf('chat.postMessage').filter((c) => buttonsOf(c.args).length)).toHaveLength(1);
+  });
+
   it('runs the same commands as Teams: help, policy, history, status in the thread', async () => {
     const t = await harness();
     const { mentionTs } = await assessInChannel(t);

@@ -8,10 +8,10 @@ import { createHmac } from 'node:crypto';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
+import { InboundEvents, MemoryInboundEventStore } from '../../src/chat/inboundEvents.js';
 import { ChatService } from '../../src/chat/service.js';
 import { DEFAULT_POLICY } from '../../src/domain/policy.js';
 import { createNegotiationService, InMemoryTurnLog } from '../../src/negotiation/index.js';
-import { MemoryEventDeduper } from '../../src/slack/eventDeduper.js';
 import { createSlackApp, type SlackApp, type SlackAppLogger, type SlackAppOptions } from '../../src/slack/slackApp.js';
 import { createSlackSurface, type SlackSurface } from '../../src/slack/slackSurface.js';
 import { MemoryChatStore } from '../chat/memoryChatStore.js';
@@ -38,7 +38,8 @@ export interface SlackHarness {
   chat: ChatService;
   surface: SlackSurface;
   slack: SlackApp;
-  deduper: MemoryEventDeduper;
+  /** The inbound-event ledger the Slack app claims events in (in memory, as in single-process development). */
+  events: MemoryInboundEventStore;
   /** `http://127.0.0.1:<port>/slack/events` */
   eventsUrl: string;
   logs: LoggedLine[];
@@ -111,13 +112,13 @@ export async function startSlackHarness(options: HarnessOptions = {}): Promise<S
     newIdSuffix: () => `s${++counter}`,
     logger,
   });
-  const deduper = new MemoryEventDeduper();
+  const events = new MemoryInboundEventStore();
   const slack = createSlackApp({
     chat,
     surface,
     botToken: BOT_TOKEN,
     signingSecret: SIGNING_SECRET,
-    rememberEvent: deduper.remember,
+    inboundEvents: new InboundEvents(events),
     logger,
     ...(options.guard ? { guard: options.guard } : {}),
   });
@@ -160,7 +161,7 @@ export async function startSlackHarness(options: HarnessOptions = {}): Promise<S
     chat,
     surface,
     slack,
-    deduper,
+    events,
     eventsUrl,
     logs,
     sendEvent: (body, send) => sendRaw(JSON.stringify(body), 'application/json', send),

@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
 import { parseCommand } from '../../src/chat/commands.js';
-import { MemoryEventDeduper } from '../../src/slack/eventDeduper.js';
 import { clip, escapeMrkdwn, markdownToMrkdwn, slackTextToPlain, stripBotMention } from '../../src/slack/mrkdwn.js';
 import { describeSlackPayloadProblem, parseButtonValue } from '../../src/slack/payloads.js';
 import { conversationKindOfChannel, parseThreadKey, slackThread } from '../../src/slack/threads.js';
@@ -85,19 +84,5 @@ describe('payloads', () => {
     expect(parseButtonValue('{"contractId":"c","revision":2}')).toEqual({ contractId: 'c', revision: 2 });
     expect(parseButtonValue('nope')).toEqual({});
     expect(parseButtonValue(undefined)).toEqual({});
-  });
-});
-
-describe('MemoryEventDeduper', () => {
-  it('says true once per id and source, forgets after the TTL, and stays bounded', async () => {
-    let now = 0;
-    const deduper = new MemoryEventDeduper(1000, 3, () => now);
-    expect(await deduper.remember('slack', 'E1')).toBe(true);
-    expect(await deduper.remember('slack', 'E1')).toBe(false);
-    expect(await deduper.remember('teams', 'E1')).toBe(true);
-    now = 1500;
-    expect(await deduper.remember('slack', 'E1')).toBe(true);
-    for (const id of ['E2', 'E3', 'E4', 'E5']) await deduper.remember('slack', id);
-    expect(deduper.size).toBeLessThanOrEqual(3);
   });
 });

@@ -1,0 +1,110 @@
+/**
+ * The inbound-event ledger (src/chat/inboundEvents.ts) on every engine: the in-memory one, PGlite, and PostgreSQL
+ * when DATABASE_URL is set. A claim is taken once; a done event is a duplicate; a released claim or one whose lease
+ * ran out (its claimant crashed) is taken again; concurrent claims of one event leave exactly one claimant.
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afterEach, describe, expect, it } from 'vitest';
+import { type InboundEventStore, InboundEvents, MemoryInboundEventStore } from '../../src/chat/inboundEvents.js';
+import { openPersistentStore, type PersistentStore } from '../../src/persistence/index.js';
+import { DATABASE_URL, uniqueSchema } from './backends.js';
+
+interface Engine {
+  name: string;
+  /** Two handles on one ledger, as two replicas have (the in-memory one is one process's: the same object). */
+  open(): Promise<{ a: InboundEventStore; b: InboundEventStore; close(): Promise<void> }>;
+}
+
+const ENGINES: Engine[] = [
+  {
+    name: 'memory',
+    open: async () => {
+      const store = new MemoryInboundEventStore();
+      return { a: store, b: store, close: async () => undefined };
+    },
+  },
+  {
+    name: 'pglite',
+    open: async () => {
+      const store = await openPersistentStore({ dataDir: 'memory://' });
+      return { a: store, b: store, close: () => store.close() };
+    },
+  },
+  ...(DATABASE_URL
+    ? [
+        {
+          name: 'postgres (two pools on one schema)',
+          open: async () => {
+            const schema = uniqueSchema('inbound');
+            const a: PersistentStore = await openPersistentStore({ databaseUrl: DATABASE_URL, schema });
+            const b: PersistentStore = await openPersistentStore({ databaseUrl: DATABASE_URL, schema });
+            return { a, b, close: async () => void (await Promise.all([a.close(), b.close()])) };
+          },
+        },
+      ]
+    : []),
+];
+
+describe.each(ENGINES)('inbound events on $name', (engine) => {
+  let opened: Awaited<ReturnType<Engine['open']>> | undefined;
+  afterEach(async () => {
+    await opened?.close();
+    opened = undefined;
+  });
+
+  it('claims once, ignores the event while claimed and once done, per source', async () => {
+    opened = await engine.open();
+    const { a, b } = opened;
+    expect(await a.claimEvent('slack', 'T1:Ev1', 'replica-a', 30_000)).toBe('claimed');
+    expect(await b.claimEvent('slack', 'T1:Ev1', 'replica-b', 30_000)).toBe('busy');
+    expect(await b.claimEvent('slack', 'T2:Ev1', 'replica-b', 30_000)).toBe('claimed'); // another workspace
+    expect(await b.claimEvent('teams', 'T1:Ev1', 'replica-b', 30_000)).toBe('claimed'); // another surface
+    await b.releaseEvent('slack', 'T1:Ev1', 'replica-b'); // not b's claim: kept
+    expect(await b.claimEvent('slack', 'T1:Ev1', 'replica-b', 30_000)).toBe('busy');
+    await a.finishEvent('slack', 'T1:Ev1');
+    expect(await b.claimEvent('slack', 'T1:Ev1', 'replica-b', 30_000)).toBe('done');
+    expect(await a.claimEvent('slack', 'T1:Ev1', 'replica-a', 30_000)).toBe('done');
+  });
+
+  it('a released claim, or one whose lease ran out (a crashed claimant), is claimed again', async () => {
+    opened = await engine.open();
+    const { a, b } = opened;
+    expect(await a.claimEvent('teams', 'conv:1', 'replica-a', 30_000)).toBe('claimed');
+    await a.releaseEvent('teams', 'conv:1', 'replica-a');
+    expect(await b.claimEvent('teams', 'conv:1', 'replica-b', 100)).toBe('claimed');
+    expect(await a.claimEvent('teams', 'conv:1', 'replica-a', 30_000)).toBe('busy');
+    await sleep(250);
+    expect(await a.claimEvent('teams', 'conv:1', 'replica-a', 30_000)).toBe('claimed');
+    expect(await b.claimEvent('teams', 'conv:1', 'replica-b', 30_000)).toBe('busy');
+  });
+
+  it('of 20 concurrent claims of one event from two handles, exactly one wins', async () => {
+    opened = await engine.open();
+    const { a, b } = opened;
+    const claims = await Promise.all(
+      Array.from({ length: 20 }, (_, i) => (i % 2 ? a : b).claimEvent('slack', 'T1:EvRace', `holder-${i}`, 30_000)),
+    );
+    expect(claims.filter((c) => c === 'claimed')).toHaveLength(1);
+    expect(claims.filter((c) => c === 'busy')).toHaveLength(19);
+  });
+
+  it('InboundEvents.once: runs the work once, marks it done after, and releases it when the work throws', async () => {
+    opened = await engine.open();
+    const first = new InboundEvents(opened.a);
+    const second = new InboundEvents(opened.b);
+    let runs = 0;
+    const run = async () => {
+      runs += 1;
+    };
+    await expect(
+      first.once('slack', 'T1:EvFail', async () => {
+        runs += 1;
+        throw new Error('post failed');
+      }),
+    ).rejects.toThrow('post failed');
+    // The failure left the event open: the redelivery does the work.
+    expect(await second.once('slack', 'T1:EvFail', run)).toBe('done');
+    expect(await first.once('slack', 'T1:EvFail', run)).toBe('duplicate');
+    expect(runs).toBe(2);
+  });
+});
