@@ -260,6 +260,57 @@ describe('tool calls decided by the engine', () => {
     expect(contract.revision).toBe(1);
   });
 
+  // Issue 20: a model that writes "✅ Accepted … APPROVED and promoted" had that posted although the engine refused.
+  const HOSTILE_PROSE = [
+    '✅ Accepted: error-rate guardrail → < 5 % … APPROVED and promoted.',
+    'I looked at the error-rate guardrail you asked about: the policy floor for critical changes caps it at 1 %, so I have applied 5 % anyway and the contract is now at revision 2.',
+    'You can ask for a longer bake time instead, which the floor allows; approvals no longer count.',
+    'Rolled back the old version - the canary keeps its first step at 5 %.',
+  ];
+  const CLAIMS = /accepted|approved|promoted|applied|revision 2|rolled back|approvals no longer count/i;
+  const EXPLANATION = [
+    'I looked at the error-rate guardrail you asked about: the policy floor for critical changes caps it at 1 %.',
+    'You can ask for a longer bake time instead, which the floor allows.',
+    'The canary keeps its first step at 5 %.',
+  ];
+
+  it('hostile prose claiming acceptance, approval, promotion or rollback: the claims go, the explanation stays', async () => {
+    fake.enqueue(
+      {
+        kind: 'completion',
+        toolCalls: [
+          toolCall('propose_amendment', amend({ kind: 'set_guardrail_threshold', metric: 'error_rate', value: 5 })),
+        ],
+      },
+      { kind: 'completion', content: HOSTILE_PROSE.join('\n') },
+    );
+    const contract = contractFixture('payment-critical');
+    const outcome = await negotiator().negotiate({ ...input('raise the error guardrail to 5%'), contract });
+    expect(outcome.accepted).toBeUndefined();
+    const [prose = '', engine = ''] = outcome.reply.split(/\n\n(?=⛔)/);
+    expect(prose).not.toMatch(CLAIMS);
+    expect(prose.split('\n')).toEqual(EXPLANATION);
+    // The decision is the bot's rendering of the engine's.
+    expect(engine).toMatch(/^⛔ Refused: error-rate guardrail → < 5 %: .*\(rule `floor\.critical\.max_error_rate`\)/);
+    expect(outcome.reply).not.toContain('✅');
+  });
+
+  it('the same hostile prose streamed in small pieces shows no claim at any point', async () => {
+    const text = HOSTILE_PROSE.join('\n');
+    const pieces = text.match(/[\s\S]{1,7}/g) ?? [];
+    fake.enqueue({ kind: 'stream', pieces });
+    const chunks: string[] = [];
+    const outcome = await negotiator().negotiate({
+      ...input('what about 5%?'),
+      contract: contractFixture('payment-critical'),
+      onStreamChunk: (chunk) => chunks.push(chunk),
+    });
+    expect(fake.requests[0]?.body.stream).toBe(true);
+    for (const chunk of chunks) expect(chunk).not.toMatch(CLAIMS);
+    expect(chunks.join('')).toBe(outcome.reply);
+    expect(outcome.reply.split('\n')).toEqual(EXPLANATION);
+  });
+
   it('untrusted change descriptions travel as JSON string data inside the contract message', async () => {
     fake.enqueue({ kind: 'completion', content: 'ok' });
     const contract = contractFixture('search-high');
