@@ -55,6 +55,8 @@ export interface FakeConnector {
   failUpdates(count: number): void;
   /** The next `count` roster lookups (GET …/members/:id) fail with HTTP 502. */
   failMemberLookups(count: number): void;
+  /** The next `count` posts (POST …/activities) are answered 200 without an id: nothing landed that could be edited. */
+  answerPostsWithoutId(count: number): void;
   clear(): void;
   close(): Promise<void>;
 }
@@ -67,6 +69,7 @@ export async function startFakeConnector(): Promise<FakeConnector> {
   let latency = 0;
   let failingUpdates = 0;
   let failingLookups = 0;
+  let postsWithoutId = 0;
 
   const server: Server = createServer(async (req, res) => {
     try {
@@ -96,6 +99,10 @@ export async function startFakeConnector(): Promise<FakeConnector> {
       if (req.method === 'PUT' && failingUpdates > 0) {
         failingUpdates -= 1;
         return send(res, 502, { error: { code: 'ServiceError', message: 'upstream failure' } });
+      }
+      if (req.method === 'POST' && postsWithoutId > 0) {
+        postsWithoutId -= 1;
+        return send(res, 200, {});
       }
       const id = req.method === 'PUT' ? (itemId ?? '') : String(nextId++);
       const authorization = req.headers.authorization;
@@ -154,6 +161,9 @@ export async function startFakeConnector(): Promise<FakeConnector> {
     },
     failMemberLookups(count) {
       failingLookups = count;
+    },
+    answerPostsWithoutId(count) {
+      postsWithoutId = count;
     },
     clear() {
       activities.length = 0;

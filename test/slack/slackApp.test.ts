@@ -330,6 +330,26 @@ describe('decisions', () => {
     expect(t.store.decisions.size).toBe(0);
   });
 
+  it('separation of duties fails closed when users.info fails, and the failure is not remembered', async () => {
+    const t = await harness();
+    // Dev asks for the assessment of a change authored by Bo, who is an approver too.
+    const { card, mentionTs } = await assessInChannel(t, `${ASSESS} author=${APPROVER_B.email}`);
+    t.api.failNext('users.info', { kind: 'http_error', status: 500 });
+    const approve = () =>
+      t.sendInteraction(
+        blockAction(button(card, 'contract.approve'), { user: APPROVER_B, messageTs: tsOf(card), threadTs: mentionTs }),
+      );
+    await approve();
+    await t.settle();
+    expect(String(t.api.callsOf('chat.postEphemeral')[0]?.args.text)).toContain('could not confirm that is not you');
+    expect(t.store.decisions.size).toBe(0);
+    // users.info answers again: the next click is looked up afresh and recognised as the author's.
+    await approve();
+    await t.settle();
+    expect(String(t.api.callsOf('chat.postEphemeral')[1]?.args.text)).toContain('other than the change');
+    expect(t.store.decisions.size).toBe(0);
+  });
+
   it('records a double click once', async () => {
     const t = await harness();
     const { card, mentionTs } = await assessInChannel(t);

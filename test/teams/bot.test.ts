@@ -334,6 +334,20 @@ describe.each(BACKENDS)('Teams bot on $name', (backend) => {
     });
   });
 
+  describe('redelivery keys', () => {
+    it('takes the same activity id in two conversations as two messages (Teams ids are unique per conversation)', async () => {
+      const first = channelThread();
+      const second = channelThread();
+      const a = messageActivity(connector.serviceUrl, first, DEVELOPER, `assess ${LOW_RISK}`);
+      const b = { ...messageActivity(connector.serviceUrl, second, DEVELOPER, `assess ${LOW_RISK}`), id: a.id };
+      expect((await sendToBot(bot.url, a)).status).toBe(200);
+      expect((await sendToBot(bot.url, b)).status).toBe(200);
+      const inFirst = await connector.waitFor((x) => x.conversationId === first.id && x.activityId === a.id);
+      const inSecond = await connector.waitFor((x) => x.conversationId === second.id && x.activityId === a.id);
+      expect(dataOf(cardOf(inFirst.body)).contractId).not.toBe(dataOf(cardOf(inSecond.body)).contractId);
+    });
+  });
+
   describe('negotiation', () => {
     it('in personal chat, a plain message negotiates the latest contract of the chat', async () => {
       const chat: ConversationSpec = { id: 'a:personal-negotiation', type: 'personal' };
