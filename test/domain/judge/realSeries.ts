@@ -53,11 +53,11 @@ export const AVAILABILITY_ISSUE: readonly Row[] = [
 ];
 
 /**
- * The contract `bench:replay` drafts for PetSite (high risk, from the first 24 h of noissue): error rate < 0.3 %,
+ * The contract `bench:replay` drafts for PetSite (high risk, from the first 24 h of noissue): error rate < 0.4 %,
  * p95 < 382.5 ms, p99 < 627.2 ms, policy minimum evidence, 300 s windows (widened to 900 s by the configuration).
  */
 export const PETSITE_GUARDRAILS: Guardrail[] = [
-  g('error_rate', 0.3, '%', 500),
+  g('error_rate', 0.4, '%', 500),
   g('latency_p95', 382.5, 'ms', 200),
   g('latency_p99', 627.2, 'ms', 1000),
 ];
