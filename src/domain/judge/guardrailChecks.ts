@@ -17,7 +17,10 @@
  * The judge counts slow requests per interval (latencyEvidence.ts: from the histogram, certainly slower to FAIL and
  * interpolated in the bucket to PASS; or, for quantile-only sources, read off the reported p50/p95/p99), pools them
  * over the window (or the step, to PASS) and runs the same binomial and sequential tests as for errors. A conclusive
- * pooled window decides without every interval agreeing; no single interval decides (see below).
+ * pooled window decides without every interval agreeing; no single interval decides (see below). A quantile-only
+ * source also fails when its reported quantile is above the threshold in consecutive intervals (`reportedQuantileRun`:
+ * the measured figure itself, since the count read off it is an interpolation and real intervals vary far more than
+ * request sampling).
  */
 import type { Guardrail } from '../model.js';
 import {

@@ -19,6 +19,9 @@
  *   boundary (context.ts `failingPersistence`): a healthy canary's chance excursion is not failed on the spot;
  * - FAIL when the number of intervals with a failing check reaches `cumulativeFailureLimit` (flapping regressions);
  * - FAIL at once when the kill switch fires (strong evidence of a fast burn, see killSwitch.ts);
+ * - a latency guardrail on a quantile-only source is also failing when the reported quantile is above its threshold
+ *   in at least two consecutive intervals after warm-up that hold its minimum requests (guardrailChecks.ts
+ *   `reportedQuantileRun`); the run is its persistence, so the consecutive-failure limit applies as to any check;
  * - no single interval fails a check on its own (limit ≥ 2): a window test must stay significant without its most
  *   damning interval (guardrailChecks.ts), and one interval adds at most one boundary's worth of evidence to a
  *   sequential test, so from the floor the test needs at least two intervals to cross. A shared 5xx burst next to
