@@ -338,7 +338,10 @@ export function checkLatency(ctx: CheckContext, g: Guardrail): CheckReport {
     return slow ? slow.certain / slow.n > tail : null;
   });
   const reported = reportedQuantileRun(ctx, g);
-  const quantileRunConclusive = (gateWindow || gateAll) && reported !== null;
+  const quantileRunConclusive =
+    (gateWindow || gateAll) &&
+    reported !== null &&
+    binomialUpperTail(certainCount(reported.slow), reported.slow.n, tail) <= ctx.options.passAlpha;
   const significant = windowSignificant || seq.crossed || quantileRunConclusive;
   const run = quantileRunConclusive ? breaches : failingPersistence(ctx, id, breaches, windowSignificant);
 
@@ -424,10 +427,16 @@ export function checkLatency(ctx: CheckContext, g: Guardrail): CheckReport {
  * ~480 requests an interval), which makes the pooled count both over-confident for a healthy service and blind to a
  * sustained shift (a p95 of 530 ms against T = 380 ms reads as only 8 % slower requests). The guardrail is drafted
  * above today's typical quantile with headroom, so the reported quantile crossing it in `consecutiveFailureLimit`
- * intervals in a row (never one: at least two) is the guardrail's own statement, broken, and kept broken.
+ * intervals in a row (never one: at least two) is the guardrail's own statement, broken, and kept broken. The caller
+ * also asks the run's slow requests (read off the quantiles) to exceed the allowed share beyond request-sampling noise
+ * (one-sided binomial at `passAlpha`), so a quantile that crosses by a hair in two thin intervals does not count.
  */
-export function reportedQuantileRun(ctx: CheckContext, g: Guardrail): { values: number[]; requests: number } | null {
+export function reportedQuantileRun(
+  ctx: CheckContext,
+  g: Guardrail,
+): { values: number[]; requests: number; slow: PooledSlowCount } | null {
   const values: number[] = [];
+  const run: IntervalView[] = [];
   let requests = 0;
   for (let i = ctx.views.length - 1; i >= 0; i--) {
     const v = ctx.views[i] as IntervalView;
@@ -435,10 +444,11 @@ export function reportedQuantileRun(ctx: CheckContext, g: Guardrail): { values: 
     const reported = g.metric === 'latency_p99' ? v.canary.p99Ms : v.canary.p95Ms;
     if (reported === null || !(reported > g.threshold)) break;
     values.unshift(reported);
+    run.push(v);
     requests += v.canary.requests;
   }
   if (values.length < 2 || requests < g.minimumEvidence.minRequests) return null;
-  return { values, requests };
+  return { values, requests, slow: pooledSlowCount(run, 'canary', g.threshold) };
 }
 
 /** Is the baseline itself significantly above the latency guardrail over the window? */
