@@ -202,12 +202,84 @@ export function planContractEvidence(slo: ServiceSlo, terms: ContractTerms, poli
         power: policy.canaryEvidence.power,
       }),
     );
-  if (latency.length === 0) return plan;
+  const passing = error
+    ? planErrorPassEvidence({
+        currentErrorRatePercent: slo.currentErrorRatePercent,
+        guardrail: error,
+        qps: slo.currentQps,
+        firstStepPercent: first ? first.trafficPercent : null,
+        durationSeconds,
+        plannedSeconds,
+        passAlpha: DEFAULT_JUDGE_OPTIONS.passAlpha,
+        power: policy.canaryEvidence.power,
+      })
+    : null;
+  const withPassing = passing ? { ...plan, note: `${plan.note}. Passing: ${passing.note}` } : plan;
+  if (latency.length === 0) return withPassing;
   return {
-    ...plan,
+    ...withPassing,
     adequate: plan.adequate && latency.every((l) => l.adequate),
-    note: `${plan.note}. Latency: ${latency.map((l) => l.note).join('; ')}`,
+    note: `${withPassing.note}. Latency: ${latency.map((l) => l.note).join('; ')}`,
     latency,
+  };
+}
+
+export interface ErrorPassEvidenceInput {
+  currentErrorRatePercent: number;
+  guardrail: Guardrail;
+  qps: number;
+  firstStepPercent: number | null;
+  durationSeconds: number;
+  /** The rollout's planned time (judge/configuration.ts `guardianRolloutPlan`). */
+  plannedSeconds: number;
+  passAlpha: number;
+  power: number;
+}
+
+/**
+ * How long a canary as healthy as today takes to PASS the error guardrail: the judge PASSes when the upper bound
+ * (1 − passAlpha) of the canary's error rate is below the threshold T, so at today's rate p0 it needs
+ * n = max(minRequests, (z₁₋passα·√(T(1 − T)) + z_power·√(p0(1 − p0)))² / (T − p0)²) requests, gathered at the first
+ * step's share (the PASS evidence spans the rollout). The closer today's rate is to the guardrail, the longer; a
+ * rollout that cannot conclude in its planned time asks a person then.
+ */
+export function planErrorPassEvidence(input: ErrorPassEvidenceInput): {
+  requestsNeeded: number;
+  secondsNeeded: number;
+  note: string;
+} {
+  const t = clamp01(input.guardrail.threshold / 100);
+  const p0 = clamp01(input.currentErrorRatePercent / 100);
+  const head = `a canary at today's ${fmt(input.currentErrorRatePercent)} % errors`;
+  if (p0 >= t)
+    return {
+      requestsNeeded: -1,
+      secondsNeeded: -1,
+      note: `${head} can never show it is below ${fmt(input.guardrail.threshold)} %`,
+    };
+  const num =
+    normalQuantile(1 - input.passAlpha) * Math.sqrt(t * (1 - t)) +
+    normalQuantile(input.power) * Math.sqrt(p0 * (1 - p0));
+  const needed = Math.ceil(Math.max(input.guardrail.minimumEvidence.minRequests, (num * num) / (t - p0) ** 2));
+  const rate = input.qps * ((input.firstStepPercent ?? 100) / 100);
+  if (!(rate > 0)) {
+    return {
+      requestsNeeded: needed,
+      secondsNeeded: -1,
+      note: `${head} shows it is below ${fmt(input.guardrail.threshold)} % after about ${grouped(needed)} requests; no traffic figure, so the time is unknown`,
+    };
+  }
+  const seconds = Math.ceil(needed / rate);
+  const verdict =
+    seconds <= input.durationSeconds
+      ? 'within the first step'
+      : seconds <= input.plannedSeconds
+        ? `within the planned ${durationText(input.plannedSeconds)}`
+        : `longer than the planned ${durationText(input.plannedSeconds)}: the rollout will ask a person at the planned time`;
+  return {
+    requestsNeeded: needed,
+    secondsNeeded: seconds,
+    note: `${head} shows it is below ${fmt(input.guardrail.threshold)} % after about ${grouped(needed)} requests, about ${durationText(seconds)} at ${fmt(round(rate, 3))} requests/s: ${verdict}`,
   };
 }
 

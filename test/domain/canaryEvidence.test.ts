@@ -3,6 +3,7 @@ import {
   minimumDetectableEffect,
   normalQuantile,
   planCanaryEvidence,
+  planErrorPassEvidence,
   planLatencyEvidence,
   requestsNeeded,
 } from '../../src/domain/canaryEvidence.js';
@@ -173,5 +174,47 @@ describe('planLatencyEvidence', () => {
     expect(broken.requestsNeeded).toBe(-1);
     expect(broken.adequate).toBe(false);
     expect(broken.note).toContain('can never pass');
+  });
+});
+
+describe('planErrorPassEvidence: how long a canary as healthy as today takes to PASS the error guardrail', () => {
+  const guardrail = {
+    metric: 'error_rate' as const,
+    comparator: '<' as const,
+    threshold: 0.4,
+    unit: '%' as const,
+    windowSeconds: 900,
+    minimumEvidence: { minRequests: 500, minIntervals: 3 },
+    basis: 'test',
+  };
+  const plan = (qps: number, currentErrorRatePercent = 0.226) =>
+    planErrorPassEvidence({
+      currentErrorRatePercent,
+      guardrail,
+      qps,
+      firstStepPercent: 10,
+      durationSeconds: 420,
+      plannedSeconds: 4200,
+      passAlpha: 0.1,
+      power: 0.8,
+    });
+
+  it('PetSite (0.226 % today against 0.4 %): thousands of requests, beyond the plan at 10 % of 1.6 requests/s', () => {
+    const quiet = plan(1.6);
+    // (1.28·√(0.004·0.996) + 0.84·√(0.00226·0.99774))² / 0.00174² ≈ 4,800 requests.
+    expect(quiet.requestsNeeded).toBeGreaterThan(4500);
+    expect(quiet.requestsNeeded).toBeLessThan(5200);
+    expect(quiet.secondsNeeded).toBeGreaterThan(4200);
+    expect(quiet.note).toContain('will ask a person at the planned time');
+  });
+
+  it('a busy service passes within the first step; the margin sets the requests', () => {
+    expect(plan(500).note).toContain('within the first step');
+    expect(plan(500, 0.05).requestsNeeded).toBeLessThan(plan(500, 0.2).requestsNeeded);
+  });
+
+  it('today at or above the guardrail can never show it is below', () => {
+    expect(plan(500, 0.4).requestsNeeded).toBe(-1);
+    expect(plan(500, 0.4).note).toContain('can never show it is below 0.4 %');
   });
 });
