@@ -15,11 +15,25 @@ module.exports = {
     {
       name: 'domain-is-pure',
       severity: 'error',
-      comment: 'src/domain is business rules only: it imports nothing outside src/domain but small pure packages.',
+      comment:
+        'src/domain is business rules only: it imports nothing outside src/domain but the error catalog and small ' +
+        'pure packages.',
       from: { path: '^src/domain/' },
       to: {
-        pathNot: ['^src/domain/', '^node_modules/(zod|yaml|jstat|shell-quote)/', '^(node:)?crypto$'],
+        pathNot: [
+          '^src/domain/',
+          '^src/errors\\.ts$',
+          '^node_modules/(zod|yaml|jstat|shell-quote)/',
+          '^(node:)?crypto$',
+        ],
       },
+    },
+    {
+      name: 'error-catalog-is-a-leaf',
+      severity: 'error',
+      comment: 'Every layer (src/domain included) imports the error catalog, so it imports nothing.',
+      from: { path: '^src/errors\\.ts$' },
+      to: {},
     },
     {
       name: 'views-are-surface-neutral',

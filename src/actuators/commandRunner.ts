@@ -19,11 +19,14 @@ export function splitCommandLine(commandLine: string): string[] {
   const argv: string[] = [];
   for (const word of words) {
     if (typeof word !== 'string') {
-      throw new ActuatorError('unsafe_argument', `refusing to run "${commandLine}": shell operators are not allowed`);
+      throw new ActuatorError(
+        'actuator_unsafe_argument',
+        `refusing to run "${commandLine}": shell operators are not allowed`,
+      );
     }
     argv.push(word);
   }
-  if (argv.length === 0) throw new ActuatorError('unsafe_argument', 'refusing to run an empty command');
+  if (argv.length === 0) throw new ActuatorError('actuator_unsafe_argument', 'refusing to run an empty command');
   return argv;
 }
 

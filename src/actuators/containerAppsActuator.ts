@@ -41,7 +41,10 @@ export class ContainerAppsActuator implements TrafficActuator {
     if (target.baselineVersion) {
       traffic.push({ revisionName: this.revision(target, target.baselineVersion), weight: 100 - canaryPercent });
     } else if (canaryPercent < 100) {
-      throw new ActuatorError('unsafe_argument', 'a baseline revision is needed to send traffic away from the canary');
+      throw new ActuatorError(
+        'actuator_unsafe_argument',
+        'a baseline revision is needed to send traffic away from the canary',
+      );
     }
     const action = `PATCH containerApps/${target.resourceName} traffic ${traffic
       .filter((t) => (t.weight ?? 0) > 0 || t.revisionName)
@@ -52,7 +55,8 @@ export class ContainerAppsActuator implements TrafficActuator {
     try {
       const app = await this.options.client.containerApps.get(this.options.resourceGroup, target.resourceName);
       const ingress = app.configuration?.ingress;
-      if (!ingress) throw new ActuatorError('azure_api_failed', `container app ${target.resourceName} has no ingress`);
+      if (!ingress)
+        throw new ActuatorError('actuator_azure_api_failed', `container app ${target.resourceName} has no ingress`);
       await this.options.client.containerApps.beginUpdateAndWait(this.options.resourceGroup, target.resourceName, {
         location: app.location,
         configuration: { ...app.configuration, ingress: { ...ingress, traffic } },

@@ -1,5 +1,7 @@
 /** Ports for moving traffic and undoing a deployment. Implementations: simulated, command templates, Azure Container Apps. */
+
 import type { RollbackStep } from '../domain/model.js';
+import type { AreaCode, CodedError } from '../errors.js';
 
 export interface RolloutTarget {
   serviceName: string;
@@ -60,9 +62,9 @@ export interface RollbackReport {
   durationMs: number;
 }
 
-export class ActuatorError extends Error {
+export class ActuatorError extends Error implements CodedError {
   constructor(
-    readonly code: 'unsafe_argument' | 'command_failed' | 'command_timeout' | 'azure_api_failed',
+    readonly code: AreaCode<'actuator'>,
     message: string,
     options?: { cause?: unknown },
   ) {

@@ -56,10 +56,10 @@ export class CommandTemplateActuator implements TrafficActuator {
       word.replace(/\{\{(\w+)\}\}/g, (_, key: string) => {
         const value = values[key];
         if (value === undefined)
-          throw new ActuatorError('unsafe_argument', `template placeholder {{${key}}} has no value`);
+          throw new ActuatorError('actuator_unsafe_argument', `template placeholder {{${key}}} has no value`);
         if (!SAFE_VALUE.test(value)) {
           throw new ActuatorError(
-            'unsafe_argument',
+            'actuator_unsafe_argument',
             `${key} "${value.slice(0, 60)}" contains characters not allowed in a command`,
           );
         }

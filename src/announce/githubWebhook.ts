@@ -278,7 +278,7 @@ export function createGitHubWebhook(options: GitHubWebhookOptions): GitHubWebhoo
     };
     const client = options.clientForInstallation(event.installation.id);
     try {
-      if (!sha) throw new AnnounceError('change_unreadable', 'the event names no commit (sha) to assess');
+      if (!sha) throw new AnnounceError('announce_change_unreadable', 'the event names no commit (sha) to assess');
       const serviceName = resolveService(repository);
       const deploymentId = event.deployment
         ? `gh-${event.deployment.id}`
@@ -342,7 +342,7 @@ export function createGitHubWebhook(options: GitHubWebhookOptions): GitHubWebhoo
     } catch (error) {
       const status = (error as { status?: unknown }).status;
       throw new AnnounceError(
-        'change_unreadable',
+        'announce_change_unreadable',
         `GitHub did not give the change of ${repo.fullName}${typeof status === 'number' ? ` (HTTP ${status})` : ''}`,
         { cause: error },
       );
@@ -424,7 +424,7 @@ export function createGitHubWebhook(options: GitHubWebhookOptions): GitHubWebhoo
     }
     if (failures.length > 0) {
       throw new AnnounceError(
-        'callback_failed',
+        'announce_callback_failed',
         `GitHub did not accept ${failures.length} of ${pending.length} protection-rule answers for ${contractId}`,
         { cause: failures[0] },
       );
@@ -449,7 +449,7 @@ export function createGitHubWebhook(options: GitHubWebhookOptions): GitHubWebhoo
   ): Promise<void> {
     const route = callbackRoute(callback.url, apiBase);
     if (!route) {
-      throw new AnnounceError('callback_url_untrusted', `the callback URL is not below ${apiBase}`);
+      throw new AnnounceError('announce_callback_url_untrusted', `the callback URL is not below ${apiBase}`);
     }
     try {
       await client.rest.actions.reviewCustomGatesForRun({
@@ -463,7 +463,7 @@ export function createGitHubWebhook(options: GitHubWebhookOptions): GitHubWebhoo
     } catch (error) {
       const status = (error as { status?: unknown }).status;
       throw new AnnounceError(
-        'callback_failed',
+        'announce_callback_failed',
         `GitHub refused the protection-rule review${typeof status === 'number' ? ` (HTTP ${status})` : ''}`,
         { cause: error },
       );

@@ -69,8 +69,9 @@ export function bodyErrorHandler(limitBytes: number): ErrorRequestHandler {
 
 /** Maps an announcer failure to a status and a message safe to show the caller. */
 export function sendAnnounceFailure(res: Response, error: unknown): void {
-  if (error instanceof AnnounceError && error.code === 'unknown_service') {
-    res.status(422).json({ error: error.code, message: error.message });
+  if (error instanceof AnnounceError && error.code === 'announce_unknown_service') {
+    // The HTTP API's documented error value (docs/announced-deployments.md), not the catalog code.
+    res.status(422).json({ error: 'unknown_service', message: error.message });
     return;
   }
   res.status(503).json({ error: 'announce_failed', message: 'the deployment could not be announced; retry later' });

@@ -60,7 +60,7 @@ export interface ContractStatus {
 /**
  * Implemented by the composition root over the chat service: `announce` assesses the request, creates the contract
  * and posts the card into the service's configured channel; `status` reads the contract's current state.
- * Throw `AnnounceError('unknown_service', …)` when the service has no channel configured.
+ * Throw `AnnounceError('announce_unknown_service', …)` when the service has no channel configured.
  */
 export interface DeploymentAnnouncer {
   announce(input: AnnounceInput): Promise<AnnounceResult>;

@@ -45,7 +45,7 @@ export function createChatAnnouncer(options: AnnouncerOptions): DeploymentAnnoun
     if (!known) {
       if (!serviceUrl) {
         throw new AnnounceError(
-          'unknown_service',
+          'announce_unknown_service',
           `the bot has not seen Teams channel ${conversationId} yet: add serviceUrl to its route in the services file, or mention the bot there once`,
         );
       }
@@ -62,7 +62,7 @@ export function createChatAnnouncer(options: AnnouncerOptions): DeploymentAnnoun
       });
     }
     const surface = surfaces.teams;
-    if (!surface) throw new AnnounceError('unknown_service', 'the Teams surface is not enabled');
+    if (!surface) throw new AnnounceError('announce_unknown_service', 'the Teams surface is not enabled');
     return {
       async reply(message): Promise<MessageRef> {
         const posted = await surface.postInThread({ surface: 'teams', key: conversationId }, message);
@@ -84,7 +84,7 @@ export function createChatAnnouncer(options: AnnouncerOptions): DeploymentAnnoun
       const route = options.services ? routeForService(options.services, service) : undefined;
       if (!route) {
         throw new AnnounceError(
-          'unknown_service',
+          'announce_unknown_service',
           `no channel is configured for service ${service} (CHAOS_SERVICES_FILE)`,
         );
       }
@@ -102,7 +102,10 @@ export function createChatAnnouncer(options: AnnouncerOptions): DeploymentAnnoun
         surfaceName = 'slack';
         conversationKey = channel;
       } else {
-        throw new AnnounceError('unknown_service', `service ${service} routes to a chat surface that is not enabled`);
+        throw new AnnounceError(
+          'announce_unknown_service',
+          `service ${service} routes to a chat surface that is not enabled`,
+        );
       }
       const actor: ChatActor = {
         id: `${input.origin.kind}:${input.request.author ?? 'unknown'}`,

@@ -8,6 +8,7 @@ import { remoteChangeToRequest } from '../announce/remoteChange.js';
 import type { PullRequestReader } from '../chat/service.js';
 import type { GitHubConfig } from '../config/config.js';
 import type { DeploymentRequest } from '../domain/model.js';
+import type { CodedError } from '../errors.js';
 import type { GitHubClient } from '../intake/githubClient.js';
 import {
   PullRequestUrlError,
@@ -51,8 +52,8 @@ export function pullRequestReaderFrom(github: GitHubConfig): PullRequestReader |
 }
 
 /** The Git host could not give us the pull request; the message is safe to show in chat. */
-export class PullRequestReadError extends Error {
-  readonly code = 'pull_request_unreadable';
+export class PullRequestReadError extends Error implements CodedError {
+  readonly code = 'intake_pull_request_unreadable' as const;
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.name = 'PullRequestReadError';

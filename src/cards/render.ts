@@ -4,7 +4,9 @@
  * adaptivecards-templating) and under the size budget. A card that fails either check is a bug, reported as a
  * CardRenderError rather than shown to anyone.
  */
+
 import { createRequire } from 'node:module';
+import type { AreaCode, CodedError } from '../errors.js';
 import {
   type ErrorCardInput,
   errorView,
@@ -54,8 +56,8 @@ export const TEMPLATES = {
 } as const;
 export type TemplateName = keyof typeof TEMPLATES;
 
-export class CardRenderError extends Error {
-  readonly code: 'card_unexpanded' | 'card_too_large' | 'card_invalid';
+export class CardRenderError extends Error implements CodedError {
+  readonly code: AreaCode<'card'>;
   constructor(code: CardRenderError['code'], message: string) {
     super(message);
     this.name = 'CardRenderError';

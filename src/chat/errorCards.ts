@@ -1,11 +1,11 @@
 /** The chat's error cards: what went wrong, where, and what to do instead. */
 import { RequestValidationError } from '../domain/errors.js';
-import { isCodedError } from '../errors.js';
+import { type AreaCode, type CodedError, isCodedError } from '../errors.js';
 import type { AssessSource } from './commands.js';
 import type { ChatCard } from './port.js';
 
-export class ChatInputError extends Error {
-  constructor(readonly code: 'chat_no_input' | 'chat_pull_requests_disabled') {
+export class ChatInputError extends Error implements CodedError {
+  constructor(readonly code: AreaCode<'chat'>) {
     super(code);
     this.name = 'ChatInputError';
   }

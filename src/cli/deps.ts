@@ -2,9 +2,11 @@
  * What the CLI's commands share with the program: injected dependencies, the input/exit errors and exit codes. Its
  * own module so commands never import the program that registers them.
  */
+
 import { open } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import type { DeploymentRequest } from '../domain/model.js';
+import type { CodedError } from '../errors.js';
 import type { readGitHistory } from '../intake/gitHistory.js';
 
 export interface CliIo {
@@ -33,14 +35,14 @@ export interface CliDeps {
 }
 
 /** An error caused by the user's input; exits 2. */
-export class CliInputError extends Error {
-  readonly code = 'cli_input';
+export class CliInputError extends Error implements CodedError {
+  readonly code = 'cli_input' as const;
   override readonly name = 'CliInputError';
 }
 
 /** Ends the command with an exit code after it already reported why on stderr (e.g. a batch with invalid lines). */
-export class CliExitError extends Error {
-  readonly code = 'cli_exit';
+export class CliExitError extends Error implements CodedError {
+  readonly code = 'cli_exit' as const;
   override readonly name = 'CliExitError';
 
   constructor(

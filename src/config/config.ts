@@ -297,8 +297,8 @@ export function loadConfig(env: NodeJS.ProcessEnv, options: LoadConfigOptions = 
   const productionIssues = (mode === 'production' ? productionReadinessIssues(config) : []).filter(
     (issue) => !reported.some((variable) => sameFamily(variable, issue.variable)),
   );
-  if (r.issues.length > 0) throw new ConfigError('CONFIG_INVALID', [...r.issues, ...productionIssues]);
-  if (productionIssues.length > 0) throw new ConfigError('CONFIG_NOT_PRODUCTION_READY', productionIssues);
+  if (r.issues.length > 0) throw new ConfigError('config_invalid', [...r.issues, ...productionIssues]);
+  if (productionIssues.length > 0) throw new ConfigError('config_not_production_ready', productionIssues);
 
   warnings.push(...collectWarnings(config));
   return config;
@@ -322,10 +322,10 @@ export function productionReadinessIssues(config: AppConfig): ConfigIssue[] {
   return issues;
 }
 
-/** Throws ConfigError(CONFIG_NOT_PRODUCTION_READY) when the configuration lacks what production needs. */
+/** Throws ConfigError(config_not_production_ready) when the configuration lacks what production needs. */
 export function assertProductionReady(config: AppConfig): void {
   const issues = productionReadinessIssues(config);
-  if (issues.length > 0) throw new ConfigError('CONFIG_NOT_PRODUCTION_READY', issues);
+  if (issues.length > 0) throw new ConfigError('config_not_production_ready', issues);
 }
 
 function sameFamily(a: string, b: string): boolean {

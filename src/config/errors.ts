@@ -1,12 +1,13 @@
 /** One configuration problem: the environment variable (or file) at fault and what is wrong with it. Never its value. */
+import type { AreaCode, CodedError } from '../errors.js';
 export interface ConfigIssue {
   variable: string;
   message: string;
 }
 
-export type ConfigErrorCode = 'CONFIG_INVALID' | 'CONFIG_NOT_PRODUCTION_READY' | 'SERVICES_FILE_INVALID';
+export type ConfigErrorCode = AreaCode<'config'>;
 
-export class ConfigError extends Error {
+export class ConfigError extends Error implements CodedError {
   override readonly name = 'ConfigError';
   readonly code: ConfigErrorCode;
   readonly issues: readonly ConfigIssue[];
@@ -20,11 +21,11 @@ export class ConfigError extends Error {
 
 function headingFor(code: ConfigErrorCode): string {
   switch (code) {
-    case 'CONFIG_INVALID':
+    case 'config_invalid':
       return 'Invalid configuration:';
-    case 'CONFIG_NOT_PRODUCTION_READY':
+    case 'config_not_production_ready':
       return 'Configuration is not ready for production (CHAOS_MODE=production):';
-    case 'SERVICES_FILE_INVALID':
+    case 'config_services_file_invalid':
       return 'Invalid service routing file:';
   }
 }

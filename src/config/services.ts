@@ -82,7 +82,9 @@ export function parseServiceDirectory(text: string, source = 'CHAOS_SERVICES_FIL
     data = parseYaml(text);
   } catch (error) {
     const reason = error instanceof Error ? error.message.split('\n')[0] : 'unreadable';
-    throw new ConfigError('SERVICES_FILE_INVALID', [{ variable: source, message: `not valid YAML/JSON: ${reason}` }]);
+    throw new ConfigError('config_services_file_invalid', [
+      { variable: source, message: `not valid YAML/JSON: ${reason}` },
+    ]);
   }
   const result = serviceDirectorySchema.safeParse(data ?? {}, { errorMap: valueFreeErrorMap });
   if (!result.success) {
@@ -90,7 +92,7 @@ export function parseServiceDirectory(text: string, source = 'CHAOS_SERVICES_FIL
       variable: source,
       message: `${issue.path.length > 0 ? issue.path.join('.') : '(root)'}: ${issue.message}`,
     }));
-    throw new ConfigError('SERVICES_FILE_INVALID', issues);
+    throw new ConfigError('config_services_file_invalid', issues);
   }
   return result.data;
 }
@@ -101,7 +103,7 @@ export function loadServiceDirectory(path: string): ServiceDirectory {
     text = readFileSync(path, 'utf8');
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code ?? 'unreadable';
-    throw new ConfigError('SERVICES_FILE_INVALID', [
+    throw new ConfigError('config_services_file_invalid', [
       { variable: 'CHAOS_SERVICES_FILE', message: `cannot read file (${code})` },
     ]);
   }

@@ -3,10 +3,12 @@
  * Two structurally equal values always give the same text, so the text can be hashed (contract content hash).
  * Non-finite numbers are refused rather than silently turned into `null`, which would let two different values collide.
  */
-import { createHash } from 'node:crypto';
 
-export class CanonicalJsonError extends Error {
-  readonly code = 'canonical_json_invalid';
+import { createHash } from 'node:crypto';
+import type { CodedError } from '../errors.js';
+
+export class CanonicalJsonError extends Error implements CodedError {
+  readonly code = 'canonical_json_invalid' as const;
   override readonly name = 'CanonicalJsonError';
 }
 

@@ -37,14 +37,14 @@ const TABLE: Record<ContractState, Partial<Record<ContractEvent, ContractState>>
 };
 
 export class IllegalTransitionError extends DomainError {
-  override readonly code = 'illegal_transition' as const;
+  override readonly code = 'contract_illegal_transition' as const;
   readonly from: ContractState;
   readonly event: ContractEvent;
 
   constructor(from: ContractState, event: ContractEvent) {
     const allowed = allowedEvents(from);
     super(
-      'illegal_transition',
+      'contract_illegal_transition',
       `cannot ${event.replace('_', ' ')} a contract that is ${from.replace('_', ' ')}` +
         (allowed.length > 0 ? ` (allowed: ${allowed.join(', ')})` : ' (no further transitions)'),
     );
@@ -54,7 +54,7 @@ export class IllegalTransitionError extends DomainError {
   }
 }
 
-/** The next state, or IllegalTransitionError (code `illegal_transition`) naming the state and the event. */
+/** The next state, or IllegalTransitionError (code `contract_illegal_transition`) naming the state and the event. */
 export function transition(state: ContractState, event: ContractEvent): ContractState {
   const next = TABLE[state]?.[event];
   if (!next) throw new IllegalTransitionError(state, event);

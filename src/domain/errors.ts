@@ -1,12 +1,13 @@
 /**
  * Typed domain errors. Every error that crosses a module boundary carries a stable string `code`
- * (like bolt-js's CodedError), so adapters can map it to an HTTP status or a chat reply without parsing text.
+ * from the error catalog (src/errors.ts), so adapters can map it to an HTTP status or a chat reply without parsing text.
  */
+import type { CodedError, ErrorCode } from '../errors.js';
 
-export class DomainError extends Error {
-  readonly code: string;
+export class DomainError extends Error implements CodedError {
+  readonly code: ErrorCode;
 
-  constructor(code: string, message: string, options?: { cause?: unknown }) {
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.name = 'DomainError';
     this.code = code;
@@ -24,12 +25,12 @@ export interface ValidationIssue {
 
 /** A deployment request (JSON, chat text, git range) that does not satisfy the contract of the request format. */
 export class RequestValidationError extends DomainError {
-  override readonly code = 'invalid_request' as const;
+  override readonly code = 'request_invalid' as const;
   readonly issues: ValidationIssue[];
 
   constructor(issues: ValidationIssue[]) {
     const list = issues.length > 0 ? issues : [{ path: '$', rule: 'invalid', message: 'is not a valid request' }];
-    super('invalid_request', summarise(list));
+    super('request_invalid', summarise(list));
     this.name = 'RequestValidationError';
     this.issues = list;
   }

@@ -2,6 +2,7 @@
  * What a metric provider returns for one analysis interval, and the port every provider implements.
  * Pure types: providers (Azure Monitor, Prometheus, simulator) live in src/metrics/.
  */
+import type { AreaCode, CodedError } from '../errors.js';
 
 /** Latency of one interval. Histogram buckets are cumulative counts of requests at or below `leMs`. */
 export interface LatencyStats {
@@ -35,9 +36,9 @@ export interface MetricQuery {
 }
 
 /** Typed provider failures; the guardian retries them and then HOLDs, never rolls back on missing data. */
-export class MetricProviderError extends Error {
+export class MetricProviderError extends Error implements CodedError {
   constructor(
-    readonly code: 'provider_unavailable' | 'provider_auth' | 'provider_bad_response' | 'provider_timeout',
+    readonly code: Exclude<AreaCode<'metrics'>, 'metrics_simulator_invalid_config'>,
     message: string,
     options?: { cause?: unknown },
   ) {

@@ -2,12 +2,14 @@
  * The guardian's front door: starts a rollout from an approved contract and turns chat or engine commands
  * (roll back now, pause, resume, promote) into queued rollout events that the worker holding the lease applies.
  */
+
 import type { ChatActor, ChatMessage, ThreadRef } from '../chat/port.js';
 import type { RolloutControl } from '../chat/service.js';
 import type { Contract } from '../domain/model.js';
 import { isActiveRollout } from '../domain/rollout/ownership.js';
 import { initialRolloutState } from '../domain/rollout/stateMachine.js';
 import type { RolloutEvent } from '../domain/rollout/types.js';
+import type { AreaCode, CodedError } from '../errors.js';
 import type { EngineRolloutView } from '../webhooks/enginePort.js';
 import type { RolloutRecord, RolloutRepository } from './repository.js';
 
@@ -18,9 +20,9 @@ export interface GuardianServiceOptions {
   onStarted?: (contract: Contract, record: RolloutRecord, actor: ChatActor) => Promise<void>;
 }
 
-export class RolloutCommandError extends Error {
+export class RolloutCommandError extends Error implements CodedError {
   constructor(
-    readonly code: 'not_approved' | 'no_rollout' | 'already_running' | 'finished',
+    readonly code: Exclude<AreaCode<'guardian'>, 'guardian_lease_lost'>,
     message: string,
   ) {
     super(message);
@@ -55,7 +57,7 @@ export class GuardianService implements RolloutControl {
       const running = await this.options.repository.findByContract(contract.id);
       if (running && isActiveRollout(running.state.phase)) return { record: running, created: false };
       throw new RolloutCommandError(
-        'not_approved',
+        'guardian_not_approved',
         `contract ${contract.id} r${contract.revision} is ${contract.state}, not approved`,
       );
     }
@@ -100,9 +102,12 @@ export class GuardianService implements RolloutControl {
 
   async send(contractId: string, event: RolloutEvent): Promise<RolloutRecord> {
     const record = await this.options.repository.findByContract(contractId);
-    if (!record) throw new RolloutCommandError('no_rollout', `no rollout of ${contractId} has started`);
+    if (!record) throw new RolloutCommandError('guardian_no_rollout', `no rollout of ${contractId} has started`);
     if (!isActiveRollout(record.state.phase)) {
-      throw new RolloutCommandError('finished', `the rollout of ${contractId} is already ${record.state.phase}`);
+      throw new RolloutCommandError(
+        'guardian_finished',
+        `the rollout of ${contractId} is already ${record.state.phase}`,
+      );
     }
     await this.options.repository.enqueueCommand(record.id, event, this.clock());
     return record;

@@ -10,6 +10,7 @@
  * step as started and as done (with its audit entry) before the next one starts, so a worker that takes over a dead
  * one's rollback continues it where it stopped (see domain/rollout/ownership.ts).
  */
+
 import type { RollbackJournal, RollbackReport, RollbackStepReport, TrafficActuator } from '../actuators/ports.js';
 import { guardianJudgeConfiguration, guardianRolloutPlan } from '../domain/judge/configuration.js';
 import { judgeInterval } from '../domain/judge/judge.js';
@@ -20,6 +21,7 @@ import type { Policy } from '../domain/policy.js';
 import { renewEveryMs, resumeRollbackStep } from '../domain/rollout/ownership.js';
 import { canarySteps, step as stepRollout } from '../domain/rollout/stateMachine.js';
 import type { RolloutEffect, RolloutEvent, RolloutState } from '../domain/rollout/types.js';
+import type { CodedError } from '../errors.js';
 import type { ClaimedRollout, EffectAudit, RolloutRecord, RolloutRepository } from './repository.js';
 
 export interface RolloutNotifier {
@@ -37,7 +39,8 @@ export interface RollbackRunner {
 }
 
 /** The store says another worker owns the rollout now: no further effect may run. */
-export class LeaseLostError extends Error {
+export class LeaseLostError extends Error implements CodedError {
+  readonly code = 'guardian_lease_lost' as const;
   constructor(rolloutId: string, before: string) {
     super(`lease on ${rolloutId} lost before ${before}`);
     this.name = 'LeaseLostError';

@@ -78,7 +78,7 @@ export async function resolveGitHistory(options: ReadGitHistoryOptions): Promise
   const [fromRev, toRev] = splitHistoryRange(options.range);
   const git = runner(options);
   const gitDir = (await git(['rev-parse', '--git-dir'])).trim();
-  if (gitDir === '') throw new GitIntakeError('not_a_repository', `${options.repoDir} is not a git repository`);
+  if (gitDir === '') throw new GitIntakeError('intake_not_a_repository', `${options.repoDir} is not a git repository`);
   const from = fromRev === undefined ? undefined : await resolveCommit(git, fromRev);
   const to = await resolveCommit(git, toRev);
   const mergesSkipped = options.firstParent
@@ -88,8 +88,8 @@ export async function resolveGitHistory(options: ReadGitHistoryOptions): Promise
 }
 
 /**
- * Yields the commits of the range newest first, each as its own change. Throws GitIntakeError (`invalid_range`,
- * `not_a_repository`, `git_failed`) for a bad range or repository, before yielding anything.
+ * Yields the commits of the range newest first, each as its own change. Throws GitIntakeError (`intake_invalid_range`,
+ * `intake_not_a_repository`, `intake_git_failed`) for a bad range or repository, before yielding anything.
  */
 export async function* readGitHistory(
   options: ReadGitHistoryOptions,
@@ -348,12 +348,12 @@ export function historyCommit(
 // ---------------------------------------------------------------------------------------------------------------
 // git plumbing
 
-/** `A..B` → [A, B]; a single revision `B` → [undefined, B]. Throws GitIntakeError('invalid_range'). */
+/** `A..B` → [A, B]; a single revision `B` → [undefined, B]. Throws GitIntakeError('intake_invalid_range'). */
 export function splitHistoryRange(range: string): [string | undefined, string] {
   if (typeof range === 'string' && range.includes('..')) return validateRange(range);
   const fail = (why: string): never => {
     throw new GitIntakeError(
-      'invalid_range',
+      'intake_invalid_range',
       `invalid git range ${JSON.stringify(String(range).slice(0, 80))}: ${why}`,
     );
   };
@@ -399,15 +399,18 @@ function gitFailure(options: ReadGitHistoryOptions, args: string[], error: unkno
   const e = error as { code?: string; timedOut?: boolean; stderr?: unknown; shortMessage?: string };
   const what = `git ${args.slice(0, 1).join(' ')}`;
   if (e.code === 'ENOENT' && typeof e.shortMessage === 'string' && e.shortMessage.includes('cwd')) {
-    return new GitIntakeError('not_a_repository', `${options.repoDir} does not exist`, { cause: error });
+    return new GitIntakeError('intake_not_a_repository', `${options.repoDir} does not exist`, { cause: error });
   }
-  if (e.timedOut) return new GitIntakeError('git_failed', `${what} timed out after ${timeout} ms`, { cause: error });
+  if (e.timedOut)
+    return new GitIntakeError('intake_git_failed', `${what} timed out after ${timeout} ms`, { cause: error });
   const stderr = typeof e.stderr === 'string' ? (e.stderr.trim().split('\n')[0] ?? '') : '';
   if (/not a git repository/i.test(stderr)) {
-    return new GitIntakeError('not_a_repository', `${options.repoDir} is not a git repository`, { cause: error });
+    return new GitIntakeError('intake_not_a_repository', `${options.repoDir} is not a git repository`, {
+      cause: error,
+    });
   }
   const detail = stderr || e.shortMessage || (error instanceof Error ? error.message : String(error));
-  return new GitIntakeError('git_failed', `${what} failed: ${detail}`, { cause: error });
+  return new GitIntakeError('intake_git_failed', `${what} failed: ${detail}`, { cause: error });
 }
 
 async function resolveCommit(git: Git, rev: string): Promise<string> {
@@ -415,9 +418,9 @@ async function resolveCommit(git: Git, rev: string): Promise<string> {
   try {
     sha = (await git(['rev-parse', '--verify', '--quiet', '--end-of-options', `${rev}^{commit}`])).trim();
   } catch (error) {
-    if (error instanceof GitIntakeError && error.code === 'git_failed') {
+    if (error instanceof GitIntakeError && error.code === 'intake_git_failed') {
       throw new GitIntakeError(
-        'invalid_range',
+        'intake_invalid_range',
         `unknown revision ${JSON.stringify(rev)} (not a commit in this repository)`,
         {
           cause: error,
@@ -426,7 +429,7 @@ async function resolveCommit(git: Git, rev: string): Promise<string> {
     }
     throw error;
   }
-  if (!/^[0-9a-f]{40,64}$/.test(sha)) throw new GitIntakeError('invalid_range', `${rev} is not a commit`);
+  if (!/^[0-9a-f]{40,64}$/.test(sha)) throw new GitIntakeError('intake_invalid_range', `${rev} is not a commit`);
   return sha;
 }
 

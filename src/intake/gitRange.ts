@@ -7,6 +7,7 @@
  * use), both ends are resolved with `rev-parse --verify --end-of-options`, and every later command gets the resolved
  * object ids, never user text. External diff drivers and textconv filters are disabled.
  */
+
 import { basename } from 'node:path';
 import { execa } from 'execa';
 import { DomainError } from '../domain/errors.js';
@@ -22,8 +23,12 @@ import {
 } from '../domain/gitDiff.js';
 import type { DeploymentRequest } from '../domain/model.js';
 import { type DeploymentRequestDefaults, parseDeploymentRequest } from '../domain/request.js';
+import type { AreaCode } from '../errors.js';
 
-export type GitIntakeErrorCode = 'git_failed' | 'invalid_range' | 'not_a_repository';
+export type GitIntakeErrorCode = Exclude<
+  AreaCode<'intake'>,
+  'intake_invalid_pull_request_url' | 'intake_pull_request_unreadable'
+>;
 
 export class GitIntakeError extends DomainError {
   override readonly code: GitIntakeErrorCode;
@@ -122,10 +127,10 @@ export async function readGitRangeDetailed(options: ReadGitRangeOptions): Promis
   return { request, fromCommit, toCommit, diffTruncated, diffBytesRead: diffOut.bytes, warnings };
 }
 
-/** Splits and checks `A..B`; throws GitIntakeError('invalid_range'). */
+/** Splits and checks `A..B`; throws GitIntakeError('intake_invalid_range'). */
 export function validateRange(range: string): [string, string] {
   const fail = (why: string): never => {
-    throw new GitIntakeError('invalid_range', `invalid git range ${JSON.stringify(range.slice(0, 80))}: ${why}`);
+    throw new GitIntakeError('intake_invalid_range', `invalid git range ${JSON.stringify(range.slice(0, 80))}: ${why}`);
   };
   if (typeof range !== 'string' || range.length === 0) fail('expected A..B');
   if (range.length > 256) fail('too long');
@@ -166,16 +171,20 @@ function gitRunner(options: ReadGitRangeOptions): GitRunner {
       exitCode?: number;
     };
     if (e.code === 'ENOENT' && typeof e.shortMessage === 'string' && e.shortMessage.includes('cwd')) {
-      return new GitIntakeError('not_a_repository', `${options.repoDir} does not exist`, { cause: error });
+      return new GitIntakeError('intake_not_a_repository', `${options.repoDir} does not exist`, { cause: error });
     }
     if (e.timedOut)
-      return new GitIntakeError('git_failed', `${describe(args)} timed out after ${timeout} ms`, { cause: error });
+      return new GitIntakeError('intake_git_failed', `${describe(args)} timed out after ${timeout} ms`, {
+        cause: error,
+      });
     const stderr = typeof e.stderr === 'string' ? e.stderr.trim().split('\n')[0] : '';
     if (/not a git repository/i.test(stderr ?? '')) {
-      return new GitIntakeError('not_a_repository', `${options.repoDir} is not a git repository`, { cause: error });
+      return new GitIntakeError('intake_not_a_repository', `${options.repoDir} is not a git repository`, {
+        cause: error,
+      });
     }
     const detail = stderr || e.shortMessage || (error instanceof Error ? error.message : String(error));
-    return new GitIntakeError('git_failed', `${describe(args)} failed: ${detail}`, { cause: error });
+    return new GitIntakeError('intake_git_failed', `${describe(args)} failed: ${detail}`, { cause: error });
   };
 
   return {
@@ -203,21 +212,21 @@ function gitRunner(options: ReadGitRangeOptions): GitRunner {
 }
 
 async function ensureRepository(git: GitRunner, repoDir: string): Promise<void> {
-  // Exit status 128 with "not a git repository" is mapped to not_a_repository by the runner; bare repositories pass.
+  // Exit status 128 with "not a git repository" is mapped to intake_not_a_repository by the runner; bare repositories pass.
   const gitDir = (await git.run(['rev-parse', '--git-dir'])).trim();
-  if (gitDir === '') throw new GitIntakeError('not_a_repository', `${repoDir} is not a git repository`);
+  if (gitDir === '') throw new GitIntakeError('intake_not_a_repository', `${repoDir} is not a git repository`);
 }
 
 async function resolveCommit(git: GitRunner, rev: string): Promise<string> {
   try {
     const out = await git.run(['rev-parse', '--verify', '--quiet', '--end-of-options', `${rev}^{commit}`]);
     const sha = out.trim();
-    if (!/^[0-9a-f]{40,64}$/.test(sha)) throw new GitIntakeError('invalid_range', `${rev} is not a commit`);
+    if (!/^[0-9a-f]{40,64}$/.test(sha)) throw new GitIntakeError('intake_invalid_range', `${rev} is not a commit`);
     return sha;
   } catch (error) {
-    if (error instanceof GitIntakeError && error.code === 'git_failed') {
+    if (error instanceof GitIntakeError && error.code === 'intake_git_failed') {
       throw new GitIntakeError(
-        'invalid_range',
+        'intake_invalid_range',
         `unknown revision ${JSON.stringify(rev)} (not a commit in this repository)`,
         {
           cause: error,

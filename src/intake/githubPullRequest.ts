@@ -3,6 +3,7 @@
  * its status, added and deleted lines and patch, plus the commit messages. Pagination is followed to the API's
  * own limits (3,000 files for a pull request); anything the API leaves out is reported as truncated.
  */
+import type { CodedError } from '../errors.js';
 import type { GitHubClient } from './githubClient.js';
 
 export interface ChangedFile {
@@ -37,8 +38,8 @@ export interface PullRequestRef {
   apiBaseUrl: string;
 }
 
-export class PullRequestUrlError extends Error {
-  readonly code = 'invalid_pull_request_url';
+export class PullRequestUrlError extends Error implements CodedError {
+  readonly code = 'intake_invalid_pull_request_url' as const;
   constructor(message: string) {
     super(message);
     this.name = 'PullRequestUrlError';

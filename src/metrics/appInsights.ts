@@ -52,7 +52,7 @@ export class AppInsightsMetricProvider implements MetricProvider {
       );
       if (result.status !== LogsQueryResultStatus.Success) {
         throw new MetricProviderError(
-          'provider_bad_response',
+          'metrics_provider_bad_response',
           `Log Analytics returned a partial result: ${result.partialError.message ?? 'unknown error'}`,
         );
       }
@@ -75,7 +75,7 @@ function rowsByVersion(table: LogsTable, bucketsMs: readonly number[]): Map<stri
   const read = (row: unknown[], name: string): unknown => {
     const index = column.get(name);
     if (index === undefined)
-      throw new MetricProviderError('provider_bad_response', `Log Analytics result has no column ${name}`);
+      throw new MetricProviderError('metrics_provider_bad_response', `Log Analytics result has no column ${name}`);
     return row[index];
   };
   const stats = new Map<string, VersionStats>();
@@ -103,7 +103,7 @@ function rowsByVersion(table: LogsTable, bucketsMs: readonly number[]): Map<stri
 function toCount(value: unknown, name: string): number {
   const n = typeof value === 'number' ? value : Number(value);
   if (!Number.isFinite(n) || n < 0)
-    throw new MetricProviderError('provider_bad_response', `${name} is not a count: ${String(value)}`);
+    throw new MetricProviderError('metrics_provider_bad_response', `${name} is not a count: ${String(value)}`);
   return Math.round(n);
 }
 
@@ -117,12 +117,13 @@ export function asProviderError(error: unknown): MetricProviderError {
   if (error instanceof MetricProviderError) return error;
   const status = (error as { statusCode?: number }).statusCode;
   const message = error instanceof Error ? error.message : String(error);
-  if (status === 401 || status === 403) return new MetricProviderError('provider_auth', message, { cause: error });
+  if (status === 401 || status === 403)
+    return new MetricProviderError('metrics_provider_auth', message, { cause: error });
   if ((error as { name?: string }).name === 'AbortError' || /timeout/i.test(message)) {
-    return new MetricProviderError('provider_timeout', message, { cause: error });
+    return new MetricProviderError('metrics_provider_timeout', message, { cause: error });
   }
   if (typeof status === 'number' && status >= 400 && status < 500) {
-    return new MetricProviderError('provider_bad_response', message, { cause: error });
+    return new MetricProviderError('metrics_provider_bad_response', message, { cause: error });
   }
-  return new MetricProviderError('provider_unavailable', message, { cause: error });
+  return new MetricProviderError('metrics_provider_unavailable', message, { cause: error });
 }

@@ -121,7 +121,7 @@ export class PrometheusMetricProvider implements MetricProvider {
     }
     if (data.resultType !== 'vector') {
       throw new MetricProviderError(
-        'provider_bad_response',
+        'metrics_provider_bad_response',
         `expected a vector from Prometheus, got ${data.resultType}`,
       );
     }
@@ -138,7 +138,7 @@ export class PrometheusMetricProvider implements MetricProvider {
     const data = await this.call('/api/v1/query_range', params);
     if (data.resultType !== 'matrix') {
       throw new MetricProviderError(
-        'provider_bad_response',
+        'metrics_provider_bad_response',
         `expected a matrix from Prometheus, got ${data.resultType}`,
       );
     }
@@ -161,7 +161,7 @@ export class PrometheusMetricProvider implements MetricProvider {
     } catch (error) {
       const timedOut = error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError');
       throw new MetricProviderError(
-        timedOut ? 'provider_timeout' : 'provider_unavailable',
+        timedOut ? 'metrics_provider_timeout' : 'metrics_provider_unavailable',
         `Prometheus at ${url.origin} did not answer: ${(error as Error).message}`,
         { cause: error },
       );
@@ -172,10 +172,10 @@ export class PrometheusMetricProvider implements MetricProvider {
       data?: { resultType: string; result: unknown };
     } | null;
     if (response.status === 401 || response.status === 403) {
-      throw new MetricProviderError('provider_auth', `Prometheus refused the credentials (${response.status})`);
+      throw new MetricProviderError('metrics_provider_auth', `Prometheus refused the credentials (${response.status})`);
     }
     if (!response.ok || body?.status !== 'success' || !body.data) {
-      const code = response.status >= 500 ? 'provider_unavailable' : 'provider_bad_response';
+      const code = response.status >= 500 ? 'metrics_provider_unavailable' : 'metrics_provider_bad_response';
       throw new MetricProviderError(
         code,
         `Prometheus ${path} failed (${response.status}): ${body?.error ?? 'unreadable body'}`,
@@ -189,7 +189,7 @@ function render(template: string, vars: Record<string, string>): string {
   return template.replace(/\{\{(\w+)\}\}/g, (_, name: string) => {
     const value = vars[name];
     if (value === undefined)
-      throw new MetricProviderError('provider_bad_response', `unknown PromQL placeholder {{${name}}}`);
+      throw new MetricProviderError('metrics_provider_bad_response', `unknown PromQL placeholder {{${name}}}`);
     return value;
   });
 }

@@ -9,7 +9,7 @@ const SAFE_VALUE = /^[A-Za-z0-9][A-Za-z0-9._:/@+-]{0,199}$/;
 export function safeQueryValue(field: string, value: string): string {
   if (!SAFE_VALUE.test(value)) {
     throw new MetricProviderError(
-      'provider_bad_response',
+      'metrics_provider_bad_response',
       `${field} "${value.slice(0, 60)}" cannot be used in a metric query: only letters, digits and . _ : / @ + - are allowed`,
     );
   }

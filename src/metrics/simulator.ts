@@ -18,7 +18,9 @@
  * extra-binomial variation of error rates (shared and per version), rare one-minute 5xx bursts that hit both
  * versions, a cold-start minute for the canary and scrape gaps.
  */
+
 import type { IntervalMetrics, LatencyStats, MetricProvider, MetricQuery, VersionStats } from '../domain/metrics.js';
+import type { CodedError } from '../errors.js';
 import {
   SCENARIO_DEFAULTS,
   SCENARIO_NAMES,
@@ -129,8 +131,8 @@ export interface Simulator extends MetricProvider {
   describe(): SimulatorDescription;
 }
 
-export class SimulatorConfigError extends Error {
-  readonly code = 'simulator_invalid_config' as const;
+export class SimulatorConfigError extends Error implements CodedError {
+  readonly code = 'metrics_simulator_invalid_config' as const;
   constructor(message: string) {
     super(message);
     this.name = 'SimulatorConfigError';

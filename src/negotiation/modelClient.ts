@@ -74,7 +74,10 @@ export function createModelClient(config: ModelConfig, options: ModelClientOptio
     }
     case 'openai-compatible': {
       if (!config.apiKey && !config.baseUrl) {
-        throw new NegotiationError('not_configured', 'an OpenAI-compatible model needs an API key or a base URL');
+        throw new NegotiationError(
+          'negotiation_not_configured',
+          'an OpenAI-compatible model needs an API key or a base URL',
+        );
       }
       const client = new OpenAI({
         ...common,

@@ -132,7 +132,7 @@ export class ModelNegotiator implements Negotiator {
     const deadline = started + this.o.timeoutMs;
     const timeout = new AbortController();
     const timer = setTimeout(
-      () => timeout.abort(new NegotiationError('timeout', `no answer within ${this.o.timeoutMs} ms`)),
+      () => timeout.abort(new NegotiationError('negotiation_timeout', `no answer within ${this.o.timeoutMs} ms`)),
       this.o.timeoutMs,
     );
     const signal = input.signal ? AbortSignal.any([timeout.signal, input.signal]) : timeout.signal;
@@ -201,7 +201,7 @@ export class ModelNegotiator implements Negotiator {
         if (text.length > 0 || ledger.proposals.length > 0 || explanations.length > 0 || questions.length > 0) break;
         invalidRounds++;
         if (invalidRounds > this.o.maxInvalidRetries) {
-          throw new NegotiationError('malformed_output', 'the model returned neither text nor a tool call');
+          throw new NegotiationError('negotiation_malformed_output', 'the model returned neither text nor a tool call');
         }
         messages.push({ role: 'system', content: 'Your last answer was empty. Answer the developer or call a tool.' });
         continue;
@@ -253,7 +253,7 @@ export class ModelNegotiator implements Negotiator {
         invalidRounds++;
         if (invalidRounds > this.o.maxInvalidRetries) {
           throw new NegotiationError(
-            'malformed_output',
+            'negotiation_malformed_output',
             `the model kept calling unknown tools or sending invalid arguments (${invalidRounds} rounds)`,
           );
         }
@@ -267,7 +267,7 @@ export class ModelNegotiator implements Negotiator {
       emit(body);
     }
     if (body.length === 0 && ledger.proposals.length === 0 && questions.length === 0) {
-      throw new NegotiationError('malformed_output', 'the model produced no answer within the round limit');
+      throw new NegotiationError('negotiation_malformed_output', 'the model produced no answer within the round limit');
     }
     const engineSection = describeDecisions(ledger.proposals, accepted?.diff ?? [], ledger.contract);
     if (accepted) {
@@ -310,7 +310,7 @@ export class ModelNegotiator implements Negotiator {
         const remaining = deadline - this.o.now();
         if (wait === undefined || wait > remaining - 50) {
           throw new NegotiationError(
-            'rate_limited',
+            'negotiation_rate_limited',
             wait === undefined
               ? 'HTTP 429 without retry-after'
               : `HTTP 429, retry-after ${Math.ceil(wait)} ms does not fit the remaining ${Math.max(0, Math.floor(remaining))} ms`,
@@ -339,7 +339,7 @@ export class ModelNegotiator implements Negotiator {
       { signal },
     );
     const choice = completion?.choices?.[0];
-    if (!choice?.message) throw new NegotiationError('malformed_output', 'the completion has no choices');
+    if (!choice?.message) throw new NegotiationError('negotiation_malformed_output', 'the completion has no choices');
     const toolCalls = (choice.message.tool_calls ?? []).map((c: ChatCompletionMessageToolCall) => ({
       id: c.id,
       name: c.function?.name ?? '',
@@ -398,27 +398,33 @@ export function classify(
   callerAborted: boolean,
   timeoutMs: number,
 ): NegotiationError {
-  if (timedOut) return new NegotiationError('timeout', `no answer within ${timeoutMs} ms`, { cause: error });
-  if (callerAborted) return new NegotiationError('aborted', 'the caller cancelled the turn', { cause: error });
+  if (timedOut)
+    return new NegotiationError('negotiation_timeout', `no answer within ${timeoutMs} ms`, { cause: error });
+  if (callerAborted)
+    return new NegotiationError('negotiation_aborted', 'the caller cancelled the turn', { cause: error });
   if (error instanceof NegotiationError) return error;
-  if (error instanceof APIUserAbortError) return new NegotiationError('aborted', 'request aborted', { cause: error });
+  if (error instanceof APIUserAbortError)
+    return new NegotiationError('negotiation_aborted', 'request aborted', { cause: error });
   if (error instanceof APIConnectionTimeoutError) {
-    return new NegotiationError('timeout', 'the HTTP request timed out', { cause: error });
+    return new NegotiationError('negotiation_timeout', 'the HTTP request timed out', { cause: error });
   }
   if (error instanceof APIConnectionError) {
-    return new NegotiationError('connection', 'could not connect to the model endpoint', { cause: error });
+    return new NegotiationError('negotiation_connection', 'could not connect to the model endpoint', { cause: error });
   }
   if (error instanceof APIError) {
     const status = error.status ?? 0;
     const short = `HTTP ${status}`;
-    if (status === 429) return new NegotiationError('rate_limited', short, { status, cause: error });
-    if (status >= 500) return new NegotiationError('server_error', short, { status, cause: error });
-    if (status === 401 || status === 403) return new NegotiationError('auth', short, { status, cause: error });
+    if (status === 429) return new NegotiationError('negotiation_rate_limited', short, { status, cause: error });
+    if (status >= 500) return new NegotiationError('negotiation_server_error', short, { status, cause: error });
+    if (status === 401 || status === 403)
+      return new NegotiationError('negotiation_auth', short, { status, cause: error });
     if (error instanceof BadRequestError || status === 404 || status === 422) {
-      return new NegotiationError('bad_request', short, { status, cause: error });
+      return new NegotiationError('negotiation_bad_request', short, { status, cause: error });
     }
-    return new NegotiationError('server_error', short, { status, cause: error });
+    return new NegotiationError('negotiation_server_error', short, { status, cause: error });
   }
   const message = error instanceof Error ? error.message : String(error);
-  return new NegotiationError('malformed_output', `unusable model output: ${message.slice(0, 200)}`, { cause: error });
+  return new NegotiationError('negotiation_malformed_output', `unusable model output: ${message.slice(0, 200)}`, {
+    cause: error,
+  });
 }

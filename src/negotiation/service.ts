@@ -102,8 +102,11 @@ export class NegotiationService {
         const failure =
           error instanceof NegotiationError
             ? error
-            : new NegotiationError('malformed_output', error instanceof Error ? error.message : String(error));
-        if (failure.code === 'aborted' && request.signal?.aborted) throw failure;
+            : new NegotiationError(
+                'negotiation_malformed_output',
+                error instanceof Error ? error.message : String(error),
+              );
+        if (failure.code === 'negotiation_aborted' && request.signal?.aborted) throw failure;
         this.onFallback?.(failure, contract.id);
         const offline = this.offline.negotiateSync({ contract, message, actor, history });
         const note = fallbackNoteFor(failure);
@@ -143,7 +146,10 @@ export class NegotiationService {
     let timer: NodeJS.Timeout | undefined;
     const expired = new Promise<never>((_, reject) => {
       timer = setTimeout(() => {
-        const error = new NegotiationError('timeout', `no answer within ${this.hardTimeoutMs} ms (hard limit)`);
+        const error = new NegotiationError(
+          'negotiation_timeout',
+          `no answer within ${this.hardTimeoutMs} ms (hard limit)`,
+        );
         guard.abort(error);
         reject(error);
       }, this.hardTimeoutMs);

@@ -1,7 +1,8 @@
 /** The store's one error class; its own module so every persistence module can throw it without import cycles. */
-export class StoreError extends Error {
+import type { AreaCode, CodedError } from '../errors.js';
+export class StoreError extends Error implements CodedError {
   constructor(
-    readonly code: 'store_unavailable' | 'store_conflict' | 'store_invalid' | 'store_not_found',
+    readonly code: AreaCode<'store'>,
     message: string,
     options?: { cause?: unknown },
   ) {

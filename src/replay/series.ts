@@ -11,10 +11,12 @@
  * version counts for an interval only when both its requests and errors are present (latency cells may be empty on
  * their own); a histogram counts only when every one of its cells is present. Every error names the line and column.
  */
-import type { IntervalMetrics, LatencyStats, VersionStats } from '../domain/metrics.js';
 
-export class SeriesFormatError extends Error {
-  readonly code = 'invalid_series';
+import type { IntervalMetrics, LatencyStats, VersionStats } from '../domain/metrics.js';
+import type { CodedError } from '../errors.js';
+
+export class SeriesFormatError extends Error implements CodedError {
+  readonly code = 'replay_invalid_series' as const;
   override readonly name = 'SeriesFormatError';
 
   constructor(

@@ -1,15 +1,9 @@
-/** Typed errors of the Slack adapter, with string codes (like bolt-js's CodedError). */
+/** Typed errors of the Slack adapter, with codes from the error catalog (src/errors.ts). */
+import type { AreaCode, CodedError } from '../errors.js';
 
-export type SlackErrorCode =
-  | 'invalid_thread_key'
-  | 'post_failed'
-  | 'update_failed'
-  | 'rate_limited'
-  | 'invalid_configuration'
-  | 'limiter_closed'
-  | 'lookup_failed';
+export type SlackErrorCode = AreaCode<'slack'>;
 
-export class SlackSurfaceError extends Error {
+export class SlackSurfaceError extends Error implements CodedError {
   readonly code: SlackErrorCode;
   constructor(code: SlackErrorCode, message: string, options?: { cause?: unknown }) {
     super(message, options);

@@ -96,7 +96,8 @@ export class ChannelRateLimiter {
 
   /** Queues a post; resolves with the message that carried it once it is sent. */
   post(post: OutgoingPost): Promise<PostedMessage> {
-    if (this.closed) return Promise.reject(new SlackSurfaceError('limiter_closed', 'the Slack sender is shut down'));
+    if (this.closed)
+      return Promise.reject(new SlackSurfaceError('slack_limiter_closed', 'the Slack sender is shut down'));
     return new Promise<PostedMessage>((resolve, reject) => {
       const state = this.channel(post.channel);
       state.queue.push({ post, attempts: 0, resolve, reject });
@@ -106,7 +107,8 @@ export class ChannelRateLimiter {
 
   /** Edits a message; a newer edit of the same message replaces one that has not started yet. */
   update(update: OutgoingUpdate): Promise<void> {
-    if (this.closed) return Promise.reject(new SlackSurfaceError('limiter_closed', 'the Slack sender is shut down'));
+    if (this.closed)
+      return Promise.reject(new SlackSurfaceError('slack_limiter_closed', 'the Slack sender is shut down'));
     const key = `${update.channel}:${update.ts}`;
     let entry = this.updates.get(key);
     if (!entry) {

@@ -125,14 +125,14 @@ const contractRefSchema = z.object({
 export function createSlackApp(options: SlackAppOptions): SlackApp {
   const { chat, surface } = options;
   const log = options.logger ?? silentLogger;
-  if (!options.botToken) throw new SlackSurfaceError('invalid_configuration', 'SLACK_BOT_TOKEN is required');
+  if (!options.botToken) throw new SlackSurfaceError('slack_invalid_configuration', 'SLACK_BOT_TOKEN is required');
   const socketMode = options.socketMode ?? options.appToken !== undefined;
   if (socketMode && !options.appToken) {
-    throw new SlackSurfaceError('invalid_configuration', 'SLACK_APP_TOKEN (xapp-…) is required for Socket Mode');
+    throw new SlackSurfaceError('slack_invalid_configuration', 'SLACK_APP_TOKEN (xapp-…) is required for Socket Mode');
   }
   if (!socketMode && !options.signingSecret) {
     throw new SlackSurfaceError(
-      'invalid_configuration',
+      'slack_invalid_configuration',
       'SLACK_SIGNING_SECRET is required to verify Slack requests (or SLACK_APP_TOKEN for Socket Mode)',
     );
   }

@@ -48,7 +48,8 @@ const USER_CACHE_LIMIT = 5000;
 const RESOLVE_TIMEOUT_MS = 1500;
 
 export function createSlackSurface(options: CreateSlackSurfaceOptions): SlackSurface {
-  if (!options.botToken) throw new SlackSurfaceError('invalid_configuration', 'a Slack bot token (xoxb-…) is required');
+  if (!options.botToken)
+    throw new SlackSurfaceError('slack_invalid_configuration', 'a Slack bot token (xoxb-…) is required');
   const clientOptions: SlackClientOptions = {
     retryConfig: DEFAULT_RETRY,
     timeout: DEFAULT_TIMEOUT_MS,
@@ -153,7 +154,7 @@ export class SlackSurface implements ChatSurface, StreamingSurface {
 
   async updateCard(message: MessageRef, card: ChatCard): Promise<void> {
     const { channel } = parseThreadKey(message.thread.key);
-    if (!message.messageId) throw new SlackSurfaceError('update_failed', 'the message to update has no ts');
+    if (!message.messageId) throw new SlackSurfaceError('slack_update_failed', 'the message to update has no ts');
     const content = renderSlackMessage(card);
     await this.limiter.update({ channel, ts: message.messageId, text: content.text, blocks: content.blocks });
   }
@@ -208,7 +209,8 @@ export class SlackSurface implements ChatSurface, StreamingSurface {
 
   private async lookUp(userId: string): Promise<ChatActor> {
     const result = usersInfoSchema.safeParse(await this.client.users.info({ user: userId }));
-    if (!result.success) throw new SlackSurfaceError('lookup_failed', 'users.info answered in an unexpected shape');
+    if (!result.success)
+      throw new SlackSurfaceError('slack_lookup_failed', 'users.info answered in an unexpected shape');
     const user = result.data.user;
     const name = user.profile?.display_name || user.profile?.real_name || user.real_name || user.name;
     const email = user.profile?.email;
@@ -232,7 +234,7 @@ export class SlackSurface implements ChatSurface, StreamingSurface {
       unfurl_media: false,
     });
     if (typeof result.ts !== 'string' || result.ts === '') {
-      throw new SlackSurfaceError('post_failed', `chat.postMessage in ${post.channel} returned no ts`);
+      throw new SlackSurfaceError('slack_post_failed', `chat.postMessage in ${post.channel} returned no ts`);
     }
     return { ts: result.ts };
   }

@@ -22,7 +22,7 @@ export function slackThread(channel: string, threadTs?: string): ThreadRef {
 export function parseThreadKey(key: string): SlackThreadLocation {
   const [channel = '', threadTs, ...rest] = key.split(':');
   if (!CHANNEL.test(channel) || rest.length > 0 || (threadTs !== undefined && !TS.test(threadTs))) {
-    throw new SlackSurfaceError('invalid_thread_key', `not a Slack thread key: "${key.slice(0, 80)}"`);
+    throw new SlackSurfaceError('slack_invalid_thread_key', `not a Slack thread key: "${key.slice(0, 80)}"`);
   }
   return threadTs === undefined ? { channel } : { channel, threadTs };
 }

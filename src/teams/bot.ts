@@ -126,7 +126,7 @@ export function createTeamsApplication(options: TeamsBotOptions): Application<Tu
     const replier: Replier = {
       async reply(reply) {
         const response = await context.sendActivity(toActivity(reply));
-        if (!response?.id) throw new TeamsSurfaceError('send_failed', 'the connector returned no message id');
+        if (!response?.id) throw new TeamsSurfaceError('teams_send_failed', 'the connector returned no message id');
         return { thread, messageId: response.id };
       },
     };

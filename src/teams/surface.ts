@@ -3,6 +3,7 @@
  * continueConversationAsync with the conversation reference stored for the thread, so they work after a restart and
  * from any replica. Cards are rendered to Adaptive Cards here; the port itself knows no Teams types.
  */
+
 import {
   type Activity,
   CardFactory,
@@ -14,6 +15,7 @@ import {
 import { type AdaptiveCardJson, renderChatCard } from '../cards/index.js';
 import type { ChatActor, ChatCard, ChatMessage, ChatSurface, MessageRef, ThreadRef } from '../chat/port.js';
 import type { ReplyStream, StreamingSurface } from '../chat/replyStream.js';
+import type { AreaCode, CodedError } from '../errors.js';
 import { openTeamsReply } from './replyStream.js';
 
 /** Conversation references by key (src/store provides it). */
@@ -22,8 +24,8 @@ export interface ReferenceStore {
   getConversationRef(surface: 'teams', key: string): Promise<unknown | undefined>;
 }
 
-export class TeamsSurfaceError extends Error {
-  readonly code: 'no_conversation_reference' | 'send_failed';
+export class TeamsSurfaceError extends Error implements CodedError {
+  readonly code: AreaCode<'teams'>;
   constructor(code: TeamsSurfaceError['code'], message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.name = 'TeamsSurfaceError';
@@ -80,7 +82,8 @@ export class TeamsSurface implements ChatSurface, StreamingSurface {
       messageId = response?.id ?? '';
     });
     // A send that came back without an id did not land (or cannot be edited later): the caller sees it and retries.
-    if (messageId === '') throw new TeamsSurfaceError('send_failed', `a post into thread ${thread.key} returned no id`);
+    if (messageId === '')
+      throw new TeamsSurfaceError('teams_send_failed', `a post into thread ${thread.key} returned no id`);
     return { thread, messageId };
   }
 
@@ -164,7 +167,7 @@ export class TeamsSurface implements ChatSurface, StreamingSurface {
     const stored = await this.referenceOf(thread);
     if (!stored) {
       throw new TeamsSurfaceError(
-        'no_conversation_reference',
+        'teams_no_conversation_reference',
         `no conversation reference stored for thread ${thread.key}`,
       );
     }

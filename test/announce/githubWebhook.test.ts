@@ -317,7 +317,7 @@ describe('deployment_protection_rule', () => {
     github.failReviews(1, 422);
     const failure = await webhook.reportDecision(contractId).catch((error: unknown) => error);
     expect(failure).toBeInstanceOf(AnnounceError);
-    expect((failure as AnnounceError).code).toBe('callback_failed');
+    expect((failure as AnnounceError).code).toBe('announce_callback_failed');
     expect((await webhook.reportDecision(contractId)).reported).toHaveLength(1);
     expect(github.reviews).toHaveLength(1);
   });

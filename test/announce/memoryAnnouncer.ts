@@ -20,7 +20,7 @@ export interface ScriptedDecision {
 export class MemoryAnnouncer implements DeploymentAnnouncer {
   readonly announcements: AnnounceInput[] = [];
   readonly contracts = new Map<string, { contract: Contract; decidedBy: string[]; reason?: string; polls: number }>();
-  /** Services without a channel: announce throws unknown_service. */
+  /** Services without a channel: announce throws announce_unknown_service. */
   readonly unknownServices = new Set<string>();
   decision: ScriptedDecision | undefined;
   /** Milliseconds each announce takes (to exercise concurrent duplicates). */
@@ -30,7 +30,10 @@ export class MemoryAnnouncer implements DeploymentAnnouncer {
     this.announcements.push(input);
     if (this.delayMs > 0) await new Promise((resolve) => setTimeout(resolve, this.delayMs));
     if (this.unknownServices.has(input.request.serviceName)) {
-      throw new AnnounceError('unknown_service', `no channel is configured for service ${input.request.serviceName}`);
+      throw new AnnounceError(
+        'announce_unknown_service',
+        `no channel is configured for service ${input.request.serviceName}`,
+      );
     }
     const contract = assessDeployment(input.request, DEFAULT_POLICY, {
       now: new Date('2026-11-24T12:00:00Z'),

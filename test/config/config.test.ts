@@ -523,7 +523,7 @@ const errorCases: [string, NodeJS.ProcessEnv, string, RegExp][] = [
 describe('loadConfig errors', () => {
   it.each(errorCases)('%s', (_name, env, variable, message) => {
     const error = configError(env);
-    expect(error.code).toBe('CONFIG_INVALID');
+    expect(error.code).toBe('config_invalid');
     const issue = error.issues.find((i) => i.variable === variable && message.test(i.message));
     expect(issue, `issues were: ${error.message}`).toBeDefined();
     expect(error.message).toContain(`  - ${variable}: `);
@@ -566,7 +566,7 @@ describe('loadConfig errors', () => {
 describe('production readiness', () => {
   it('refuses production without bot authentication, with a clear message', () => {
     const error = configError({ CHAOS_MODE: 'production' });
-    expect(error.code).toBe('CONFIG_NOT_PRODUCTION_READY');
+    expect(error.code).toBe('config_not_production_ready');
     expect(error.issues).toHaveLength(1);
     expect(error.message).toMatch(/MicrosoftAppId: Bot Framework authentication is required in production/);
     expect(error.message).toMatch(/UserAssignedMSI/);
@@ -574,7 +574,7 @@ describe('production readiness', () => {
 
   it('adds the production problem to other problems as one error', () => {
     const error = configError({ NODE_ENV: 'production', PORT: 'x' });
-    expect(error.code).toBe('CONFIG_INVALID');
+    expect(error.code).toBe('config_invalid');
     expect(error.issues.map((i) => i.variable)).toEqual(['PORT', 'MicrosoftAppId']);
   });
 

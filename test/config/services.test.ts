@@ -76,7 +76,7 @@ describe('service routing file', () => {
     ['services: {\n', /not valid YAML\/JSON/],
   ])('rejects %j', (text, message) => {
     const error = errorOf(() => parseServiceDirectory(text));
-    expect(error.code).toBe('SERVICES_FILE_INVALID');
+    expect(error.code).toBe('config_services_file_invalid');
     expect(error.message).toMatch(message);
     expect(error.message).toContain('CHAOS_SERVICES_FILE: ');
   });

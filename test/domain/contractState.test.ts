@@ -41,7 +41,7 @@ describe('transition: every state × every event', () => {
       }
       expect(caught).toBeInstanceOf(IllegalTransitionError);
       const e = caught as IllegalTransitionError;
-      expect(e.code).toBe('illegal_transition');
+      expect(e.code).toBe('contract_illegal_transition');
       expect(e.from).toBe(state);
       expect(e.event).toBe(event);
       expect(e.message).toContain(event.replace('_', ' '));

@@ -179,7 +179,7 @@ describe('parseDeploymentRequest: errors name the path and the rule', () => {
     const input = seed();
     ((input.changes as Record<string, unknown>[])[2] as Record<string, unknown>).lines_changed = 'abc';
     const err = validationError(() => parseDeploymentRequest(input));
-    expect(err.code).toBe('invalid_request');
+    expect(err.code).toBe('request_invalid');
     expect(err.message).toBe('changes[2].lines_changed: must be a non-negative integer (got "abc")');
     expect(err.issues).toEqual([
       { path: 'changes[2].lines_changed', rule: 'type', message: 'must be a non-negative integer (got "abc")' },

@@ -229,7 +229,7 @@ describe('validation', () => {
       scoreSizeRisk({ ...ok, files: Number.POSITIVE_INFINITY });
       expect.unreachable();
     } catch (error) {
-      expect((error as { code?: string }).code).toBe('invalid_spread_metrics');
+      expect((error as { code?: string }).code).toBe('risk_invalid_spread_metrics');
     }
   });
 
@@ -242,7 +242,7 @@ describe('validation', () => {
     try {
       createSizeModel(params);
     } catch (error) {
-      expect((error as { code?: string }).code).toBe('invalid_size_model');
+      expect((error as { code?: string }).code).toBe('risk_invalid_size_model');
     }
   });
 

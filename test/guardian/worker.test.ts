@@ -142,7 +142,7 @@ describe('rollout worker on the simulator', () => {
     const failing: MetricProvider = {
       name: 'broken',
       fetchInterval: async () => {
-        throw new MetricProviderError('provider_unavailable', 'connection refused');
+        throw new MetricProviderError('metrics_provider_unavailable', 'connection refused');
       },
     };
     const h = harness({ provider: failing });

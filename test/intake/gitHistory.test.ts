@@ -136,16 +136,16 @@ describe('readGitHistory (real repository)', () => {
 
   it('rejects bad ranges, unknown revisions and non-repositories with coded errors', async () => {
     await expect(collect({ repoDir: repo.dir, range: '--output=/tmp/x' })).rejects.toMatchObject({
-      code: 'invalid_range',
+      code: 'intake_invalid_range',
     });
-    await expect(collect({ repoDir: repo.dir, range: 'a b' })).rejects.toMatchObject({ code: 'invalid_range' });
+    await expect(collect({ repoDir: repo.dir, range: 'a b' })).rejects.toMatchObject({ code: 'intake_invalid_range' });
     await expect(collect({ repoDir: repo.dir, range: 'nope..HEAD' })).rejects.toMatchObject({
-      code: 'invalid_range',
+      code: 'intake_invalid_range',
       message: expect.stringContaining('unknown revision "nope"'),
     });
-    await expect(collect({ repoDir: tmp, range: 'HEAD' })).rejects.toMatchObject({ code: 'not_a_repository' });
+    await expect(collect({ repoDir: tmp, range: 'HEAD' })).rejects.toMatchObject({ code: 'intake_not_a_repository' });
     await expect(collect({ repoDir: join(tmp, 'missing'), range: 'HEAD' })).rejects.toMatchObject({
-      code: 'not_a_repository',
+      code: 'intake_not_a_repository',
     });
     expect(splitHistoryRange('v1..v2')).toEqual(['v1', 'v2']);
     expect(splitHistoryRange('main')).toEqual([undefined, 'main']);

@@ -185,24 +185,26 @@ describe('readGitRange errors', () => {
     expect(validateRange('HEAD~3..origin/main')).toEqual(['HEAD~3', 'origin/main']);
   });
 
-  it('reports invalid_range before running git, and for unknown revisions', async () => {
-    expect(await code(readGitRange({ repoDir: repo, range: '--upload-pack=evil..HEAD' }))).toBe('invalid_range');
-    expect(await code(readGitRange({ repoDir: repo, range: 'nosuchref..HEAD' }))).toBe('invalid_range');
+  it('reports intake_invalid_range before running git, and for unknown revisions', async () => {
+    expect(await code(readGitRange({ repoDir: repo, range: '--upload-pack=evil..HEAD' }))).toBe('intake_invalid_range');
+    expect(await code(readGitRange({ repoDir: repo, range: 'nosuchref..HEAD' }))).toBe('intake_invalid_range');
   });
 
-  it('reports not_a_repository for a plain directory and a missing one', async () => {
+  it('reports intake_not_a_repository for a plain directory and a missing one', async () => {
     const plain = mkdtempSync(join(tmpdir(), 'chaos-not-git-'));
     try {
-      expect(await code(readGitRange({ repoDir: plain, range: 'a..b' }))).toBe('not_a_repository');
-      expect(await code(readGitRange({ repoDir: join(plain, 'missing'), range: 'a..b' }))).toBe('not_a_repository');
+      expect(await code(readGitRange({ repoDir: plain, range: 'a..b' }))).toBe('intake_not_a_repository');
+      expect(await code(readGitRange({ repoDir: join(plain, 'missing'), range: 'a..b' }))).toBe(
+        'intake_not_a_repository',
+      );
     } finally {
       rmSync(plain, { recursive: true, force: true });
     }
   });
 
-  it('reports git_failed when git cannot run', async () => {
+  it('reports intake_git_failed when git cannot run', async () => {
     expect(await code(readGitRange({ repoDir: repo, range: 'HEAD~1..HEAD', gitBinary: '/nonexistent/git' }))).toBe(
-      'git_failed',
+      'intake_git_failed',
     );
   });
 });

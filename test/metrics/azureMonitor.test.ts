@@ -105,15 +105,15 @@ describe('Application Insights provider (LogsQueryClient over HTTPS to a local f
     expect(result.baseline?.failures).toBe(1);
   });
 
-  it('maps 403 to provider_auth and 503 to provider_unavailable', async () => {
+  it('maps 403 to metrics_provider_auth and 503 to metrics_provider_unavailable', async () => {
     const provider = new AppInsightsMetricProvider({ client: logsClient(), workspaceId: 'ws-1' });
     fake.respondWith(() => ({
       status: 403,
       body: { error: { code: 'InsufficientAccessError', message: 'no access' } },
     }));
-    await expect(provider.fetchInterval(query)).rejects.toMatchObject({ code: 'provider_auth' });
+    await expect(provider.fetchInterval(query)).rejects.toMatchObject({ code: 'metrics_provider_auth' });
     fake.respondWith(() => ({ status: 503, body: { error: { code: 'ServiceUnavailable', message: 'busy' } } }));
-    await expect(provider.fetchInterval(query)).rejects.toMatchObject({ code: 'provider_unavailable' });
+    await expect(provider.fetchInterval(query)).rejects.toMatchObject({ code: 'metrics_provider_unavailable' });
   });
 
   it('refuses a service name that would change the KQL', () => {

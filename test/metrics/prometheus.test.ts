@@ -123,11 +123,11 @@ describe('Prometheus provider (HTTP API on a local fake)', () => {
   it('maps errors to typed provider errors', async () => {
     const provider = new PrometheusMetricProvider({ baseUrl });
     answer = () => ({ status: 503, body: { status: 'error', error: 'overloaded' } });
-    await expect(provider.fetchInterval(query)).rejects.toMatchObject({ code: 'provider_unavailable' });
+    await expect(provider.fetchInterval(query)).rejects.toMatchObject({ code: 'metrics_provider_unavailable' });
     answer = () => ({ status: 400, body: { status: 'error', error: 'parse error' } });
-    await expect(provider.fetchInterval(query)).rejects.toMatchObject({ code: 'provider_bad_response' });
+    await expect(provider.fetchInterval(query)).rejects.toMatchObject({ code: 'metrics_provider_bad_response' });
     const unreachable = new PrometheusMetricProvider({ baseUrl: 'http://127.0.0.1:9', timeoutMs: 500 });
-    await expect(unreachable.fetchInterval(query)).rejects.toMatchObject({ code: 'provider_unavailable' });
+    await expect(unreachable.fetchInterval(query)).rejects.toMatchObject({ code: 'metrics_provider_unavailable' });
     await expect(provider.fetchInterval({ ...query, serviceName: 'a"}[1m]) or vector(1' })).rejects.toThrow(
       /cannot be used in a metric query/,
     );

@@ -225,7 +225,7 @@ describe('tool calls decided by the engine', () => {
     const bad = { kind: 'completion' as const, toolCalls: [toolCall('promote', {})] };
     fake.enqueue(bad, bad, bad, { kind: 'completion', content: 'never reached' });
     const error = await failure(negotiator().negotiate(input('promote it')));
-    expect(error.code).toBe('malformed_output');
+    expect(error.code).toBe('negotiation_malformed_output');
     expect(fake.requests).toHaveLength(3);
     expect(fake.pending()).toBe(1);
   });
@@ -375,7 +375,7 @@ describe('failures are typed so the service can fall back', () => {
     fake.enqueue({ kind: 'status', status: 429, headers: { 'retry-after': '120' } });
     const t0 = performance.now();
     const error = await failure(negotiator(openAiConfig(), { timeoutMs: 5_000 }).negotiate(input('hello')));
-    expect(error.code).toBe('rate_limited');
+    expect(error.code).toBe('negotiation_rate_limited');
     expect(error.message).toContain('retry-after 120000 ms');
     expect(performance.now() - t0).toBeLessThan(1_000);
   });
@@ -386,19 +386,19 @@ describe('failures are typed so the service can fall back', () => {
       { kind: 'status', status: 429, headers: { 'retry-after': '0' } },
     );
     const error = await failure(negotiator().negotiate(input('hello')));
-    expect(error.code).toBe('rate_limited');
+    expect(error.code).toBe('negotiation_rate_limited');
     expect(fake.requests).toHaveLength(2);
   });
 
   it('5xx is a server_error', async () => {
     fake.enqueue({ kind: 'status', status: 503 });
     const error = await failure(negotiator().negotiate(input('hello')));
-    expect(error).toMatchObject({ code: 'server_error', status: 503 });
+    expect(error).toMatchObject({ code: 'negotiation_server_error', status: 503 });
   });
 
   it('401 is an auth error', async () => {
     fake.enqueue({ kind: 'status', status: 401 });
-    expect((await failure(negotiator().negotiate(input('hello')))).code).toBe('auth');
+    expect((await failure(negotiator().negotiate(input('hello')))).code).toBe('negotiation_auth');
   });
 
   it('a slow answer times out at the configured deadline', async () => {
@@ -406,7 +406,7 @@ describe('failures are typed so the service can fall back', () => {
     const t0 = performance.now();
     const error = await failure(negotiator(openAiConfig(), { timeoutMs: 250 }).negotiate(input('hello')));
     const elapsed = performance.now() - t0;
-    expect(error.code).toBe('timeout');
+    expect(error.code).toBe('negotiation_timeout');
     expect(elapsed).toBeGreaterThanOrEqual(240);
     expect(elapsed).toBeLessThan(3_000);
   });
@@ -420,18 +420,18 @@ describe('failures are typed so the service can fall back', () => {
         onStreamChunk: (t) => chunks.push(t),
       }),
     );
-    expect(error.code).toBe('timeout');
+    expect(error.code).toBe('negotiation_timeout');
     expect(chunks.length).toBeLessThan(4);
   });
 
   it('a body that is not JSON is malformed output', async () => {
     fake.enqueue({ kind: 'raw', body: '<html>gateway</html>' });
-    expect((await failure(negotiator().negotiate(input('hello')))).code).toBe('malformed_output');
+    expect((await failure(negotiator().negotiate(input('hello')))).code).toBe('negotiation_malformed_output');
   });
 
   it('a completion without choices is malformed output', async () => {
     fake.enqueue({ kind: 'raw', body: JSON.stringify({ id: 'x', object: 'chat.completion', choices: [] }) });
-    expect((await failure(negotiator().negotiate(input('hello')))).code).toBe('malformed_output');
+    expect((await failure(negotiator().negotiate(input('hello')))).code).toBe('negotiation_malformed_output');
   });
 
   it('an empty answer is retried, then malformed', async () => {
@@ -440,7 +440,7 @@ describe('failures are typed so the service can fall back', () => {
       { kind: 'completion', content: '' },
       { kind: 'completion', content: '' },
     );
-    expect((await failure(negotiator().negotiate(input('hello')))).code).toBe('malformed_output');
+    expect((await failure(negotiator().negotiate(input('hello')))).code).toBe('negotiation_malformed_output');
     expect(fake.requests.at(-1)?.body.messages.at(-1)?.role).toBe('system');
   });
 
@@ -449,7 +449,7 @@ describe('failures are typed so the service can fall back', () => {
     const controller = new AbortController();
     setTimeout(() => controller.abort(), 50);
     const error = await failure(negotiator().negotiate({ ...input('hello'), signal: controller.signal }));
-    expect(error.code).toBe('aborted');
+    expect(error.code).toBe('negotiation_aborted');
   });
 
   it('an unreachable endpoint is a connection error', async () => {
@@ -459,7 +459,7 @@ describe('failures are typed so the service can fall back', () => {
       apiKey: 'k',
       model: 'm',
     };
-    expect((await failure(negotiator(config).negotiate(input('hello')))).code).toBe('connection');
+    expect((await failure(negotiator(config).negotiate(input('hello')))).code).toBe('negotiation_connection');
   });
 });
 

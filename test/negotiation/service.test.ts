@@ -132,18 +132,23 @@ describe('NegotiationService with a model', () => {
   });
 
   it.each([
-    ['HTTP 500', { kind: 'status' as const, status: 500 }, 'server_error', 'server error'],
+    ['HTTP 500', { kind: 'status' as const, status: 500 }, 'negotiation_server_error', 'server error'],
     [
       'HTTP 429 with a long retry-after',
       { kind: 'status' as const, status: 429, headers: { 'retry-after': '90' } },
-      'rate_limited',
+      'negotiation_rate_limited',
       'rate-limiting',
     ],
-    ['malformed output', { kind: 'raw' as const, body: 'not json at all' }, 'malformed_output', 'could not use'],
+    [
+      'malformed output',
+      { kind: 'raw' as const, body: 'not json at all' },
+      'negotiation_malformed_output',
+      'could not use',
+    ],
     [
       'a slow answer',
       { kind: 'completion' as const, content: 'late', delayMs: 10_000 },
-      'timeout',
+      'negotiation_timeout',
       'did not answer in time',
     ],
   ])('falls back to offline with a visible note on %s', async (_label, reply, code, phrase) => {

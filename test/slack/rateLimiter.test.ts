@@ -230,6 +230,6 @@ describe('ChannelRateLimiter', () => {
   it('refuses work after close', async () => {
     const { limiter } = recorder();
     await limiter.close();
-    await expect(limiter.post({ channel: 'C1', text: 'late' })).rejects.toMatchObject({ code: 'limiter_closed' });
+    await expect(limiter.post({ channel: 'C1', text: 'late' })).rejects.toMatchObject({ code: 'slack_limiter_closed' });
   });
 });

@@ -70,19 +70,22 @@ it('refuses a configuration that could not verify requests', () => {
   const chat = { handleMessage: async () => {}, handleAction: async () => ({ kind: 'notice' as const, text: '' }) };
   expect(() => createSlackApp({ chat, surface, botToken: 'xoxb-test-config' })).toThrow(
     expect.objectContaining({
-      code: 'invalid_configuration',
+      code: 'slack_invalid_configuration',
       message: expect.stringContaining('SLACK_SIGNING_SECRET'),
     }),
   );
   expect(() =>
     createSlackApp({ chat, surface, botToken: 'xoxb-test-config', socketMode: true, signingSecret: 'x'.repeat(20) }),
   ).toThrow(
-    expect.objectContaining({ code: 'invalid_configuration', message: expect.stringContaining('SLACK_APP_TOKEN') }),
+    expect.objectContaining({
+      code: 'slack_invalid_configuration',
+      message: expect.stringContaining('SLACK_APP_TOKEN'),
+    }),
   );
   expect(() => createSlackApp({ chat, surface, botToken: '', signingSecret: 'x'.repeat(20) })).toThrow(
-    expect.objectContaining({ code: 'invalid_configuration' }),
+    expect.objectContaining({ code: 'slack_invalid_configuration' }),
   );
-  expect(() => createSurfaceWithoutToken()).toThrow(expect.objectContaining({ code: 'invalid_configuration' }));
+  expect(() => createSurfaceWithoutToken()).toThrow(expect.objectContaining({ code: 'slack_invalid_configuration' }));
 });
 
 function createSurfaceWithoutToken() {

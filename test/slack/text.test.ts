@@ -54,7 +54,7 @@ describe('threads', () => {
     });
     expect(parseThreadKey(slackThread('D123').key)).toEqual({ channel: 'D123' });
     for (const bad of ['', 'x', 'C123:abc', 'C123:1.2:3', '19:abc@thread.tacv2']) {
-      expect(() => parseThreadKey(bad)).toThrow(expect.objectContaining({ code: 'invalid_thread_key' }));
+      expect(() => parseThreadKey(bad)).toThrow(expect.objectContaining({ code: 'slack_invalid_thread_key' }));
     }
   });
 

@@ -87,7 +87,7 @@ export function restartSuite(name: string, factory: () => { open: StoreFactory; 
         expect(edit.conversationId).toBe(thread.id);
         await expect(
           second.app.teams.postInThread({ surface: 'teams', key: '19:unknown@thread.tacv2' }, { text: 'x' }),
-        ).rejects.toMatchObject({ code: 'no_conversation_reference' });
+        ).rejects.toMatchObject({ code: 'teams_no_conversation_reference' });
       } finally {
         await second.close();
       }

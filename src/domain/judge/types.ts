@@ -2,6 +2,7 @@
  * Input and output of the rollout judge. The judge is pure: every number it decides on is in its input, and every
  * number it decided on is in its output (evidence), so a decision can be replayed and explained.
  */
+import type { AreaCode } from '../../errors.js';
 import { DomainError } from '../errors.js';
 import type { IntervalMetrics } from '../metrics.js';
 import type { Guardrail } from '../model.js';
@@ -174,13 +175,7 @@ export interface JudgeResult {
   state: JudgeState;
 }
 
-export type JudgeErrorCode =
-  | 'judge_empty_history'
-  | 'judge_invalid_interval'
-  | 'judge_invalid_guardrail'
-  | 'judge_invalid_limits'
-  | 'judge_invalid_budget'
-  | 'judge_state_mismatch';
+export type JudgeErrorCode = AreaCode<'judge'>;
 
 export class JudgeInputError extends DomainError {
   override readonly code: JudgeErrorCode;

@@ -58,7 +58,7 @@ export const RISK_MODEL_FEATURE_LABELS: Readonly<Record<RiskModelFeature, string
 
 export class RiskModelError extends DomainError {
   constructor(message: string) {
-    super('invalid_risk_model', message);
+    super('risk_invalid_model', message);
     this.name = 'RiskModelError';
   }
 }

@@ -55,7 +55,7 @@ export const SIZE_FEATURE_LABELS: Readonly<Record<SizeFeature, string>> = {
 };
 
 export class SizeModelError extends DomainError {
-  constructor(code: 'invalid_spread_metrics' | 'invalid_size_model', message: string) {
+  constructor(code: 'risk_invalid_spread_metrics' | 'risk_invalid_size_model', message: string) {
     super(code, message);
     this.name = 'SizeModelError';
   }
@@ -231,13 +231,16 @@ export function createSizeModel(rawParams: unknown): SizeModel {
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     const where = issue && issue.path.length > 0 ? issue.path.join('.') : '$';
-    throw new SizeModelError('invalid_size_model', `size model parameters: ${where}: ${issue?.message ?? 'invalid'}`);
+    throw new SizeModelError(
+      'risk_invalid_size_model',
+      `size model parameters: ${where}: ${issue?.message ?? 'invalid'}`,
+    );
   }
   const params = parsed.data;
   const reference = linearPredictor(params, params.points.referenceChange);
   if (Math.abs(reference - params.points.referenceLinearPredictor) > 1e-6) {
     throw new SizeModelError(
-      'invalid_size_model',
+      'risk_invalid_size_model',
       `size model parameters: points.referenceLinearPredictor is ${params.points.referenceLinearPredictor} but the coefficients give ${reference} for the reference change`,
     );
   }
@@ -335,7 +338,7 @@ function assertMetrics(m: ChangeSpreadMetrics): void {
     const value: unknown = m[key];
     if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
       throw new SizeModelError(
-        'invalid_spread_metrics',
+        'risk_invalid_spread_metrics',
         `change spread metrics: ${key} must be a finite non-negative number (got ${String(value)})`,
       );
     }

@@ -2,6 +2,7 @@
  * Rollout state machine vocabulary: states, events and the effects the guardian performs. All values are plain JSON
  * (times as ISO strings) so a state can be persisted after every step and replayed.
  */
+import type { AreaCode } from '../../errors.js';
 import { DomainError } from '../errors.js';
 import type { Verdict } from '../judge/types.js';
 import type { RampSchedule } from '../model.js';
@@ -132,7 +133,7 @@ export interface StepResult {
 }
 
 export class RolloutError extends DomainError {
-  override readonly code: 'rollout_invalid_terms' | 'rollout_invalid_event' | 'rollout_invalid_state';
+  override readonly code: AreaCode<'rollout'>;
 
   constructor(code: RolloutError['code'], message: string) {
     super(code, message);
