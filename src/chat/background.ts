@@ -8,14 +8,19 @@ export class BackgroundTasks {
 
   constructor(private readonly onError: (error: unknown, label: string) => void) {}
 
-  run(label: string, task: () => Promise<void>): void {
-    const promise = Promise.resolve()
-      .then(task)
+  /**
+   * Starts `task`; a failure is reported to onError. The returned promise settles as the task does (a caller may
+   * ignore it: its rejection is handled here).
+   */
+  run(label: string, task: () => Promise<void>): Promise<void> {
+    const outcome = Promise.resolve().then(task);
+    const promise = outcome
       .catch((error: unknown) => this.onError(error, label))
       .finally(() => {
         this.pending.delete(promise);
       });
     this.pending.add(promise);
+    return outcome;
   }
 
   get size(): number {

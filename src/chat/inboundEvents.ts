@@ -29,7 +29,13 @@ export interface InboundEventStore {
  */
 export const DEFAULT_EVENT_LEASE_MS = 30_000;
 
-export type EventOutcome = 'done' | 'duplicate' | 'in-progress';
+/** `continuing`: the turn is answered and its work goes on; the event is marked done when that work is. */
+export type EventOutcome = 'done' | 'continuing' | 'duplicate' | 'in-progress';
+
+/** What a message's work may leave running after its turn (src/chat/port.ts MessageHandled). */
+export interface ContinuingWork {
+  continuing?: Promise<void>;
+}
 
 /** One process's view of the ledger: its own holder id, so only its claims are released. */
 export class InboundEvents {
@@ -45,21 +51,33 @@ export class InboundEvents {
   }
 
   /**
-   * Runs `work` unless the event is done or claimed by someone else; marks it done when `work` resolves (it resolves
-   * once its effects are stored) and releases the claim when it throws (the error propagates).
+   * Runs `work` unless the event is done or claimed by someone else; marks it done once `work` resolves (it resolves
+   * once its effects are stored) and releases the claim when it throws (the error propagates). Work that goes on
+   * after the turn (`continuing`, a negotiation turn) is waited for in the background, the claim held meanwhile, and
+   * the event is done when it settles: a crash before that leaves the claim to its lease, so a redelivery redoes the
+   * turn; a failure is not redone, because the turn has told the thread (and a turn whose revision was stored before
+   * its reply failed must not apply a relative change twice). A ledger write that fails leaves the claim to its lease.
    */
-  async once(source: string, key: string, work: () => Promise<void>): Promise<EventOutcome> {
+  async once(source: string, key: string, work: () => Promise<ContinuingWork | undefined>): Promise<EventOutcome> {
     const claim = await this.store.claimEvent(source, key, this.holder, this.leaseMs);
     if (claim === 'done') return 'duplicate';
     if (claim === 'busy') return 'in-progress';
+    let continuing: Promise<void> | undefined;
     try {
-      await work();
+      continuing = (await work())?.continuing;
     } catch (error) {
       await this.store.releaseEvent(source, key, this.holder).catch(() => undefined);
       throw error;
     }
-    await this.store.finishEvent(source, key);
-    return 'done';
+    if (!continuing) {
+      await this.store.finishEvent(source, key);
+      return 'done';
+    }
+    void continuing
+      .catch(() => undefined)
+      .then(() => this.store.finishEvent(source, key))
+      .catch(() => undefined);
+    return 'continuing';
   }
 }
 

@@ -123,11 +123,20 @@ export type CardActionResult =
   /** A short notice only the clicker sees; the card is unchanged. */
   | { kind: 'notice'; text: string };
 
+/** What became of a message once its turn was answered. */
+export interface MessageHandled {
+  /**
+   * Work the message started that goes on after the turn (a negotiation turn: the model answers in seconds). The
+   * message is done, for redelivery, once this settles; it rejects when that work failed.
+   */
+  continuing?: Promise<void>;
+}
+
 /** What Teams and Slack depend on: messages and clicks in, cards and notices out; background work to wait for. */
 export interface ChatPort {
-  handleMessage(message: IncomingMessage, replier: Replier): Promise<void>;
+  handleMessage(message: IncomingMessage, replier: Replier): Promise<MessageHandled>;
   handleAction(action: CardActionInput): Promise<CardActionResult>;
   /** The help card's content (install greetings, unknown commands). */
   help(intro?: string): HelpCardInput;
-  readonly background: { run(label: string, task: () => Promise<void>): void; idle(): Promise<void> };
+  readonly background: { run(label: string, task: () => Promise<void>): Promise<void>; idle(): Promise<void> };
 }

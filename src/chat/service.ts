@@ -29,6 +29,7 @@ import type {
   ChatPort,
   ChatSurface,
   IncomingMessage,
+  MessageHandled,
   Replier,
   SurfaceName,
   ThreadRef,
@@ -83,7 +84,13 @@ export class ChatService implements ChatPort {
     };
   }
 
-  async handleMessage(message: IncomingMessage, replier: Replier): Promise<void> {
+  async handleMessage(message: IncomingMessage, replier: Replier): Promise<MessageHandled> {
+    const continuing = await this.route(message, replier);
+    return continuing ? { continuing } : {};
+  }
+
+  /** Runs the message's command; returns the work that goes on after the turn, if any. */
+  private async route(message: IncomingMessage, replier: Replier): Promise<Promise<void> | undefined> {
     const ctx = this.ctx;
     // The thread's contract is looked up only when it can change the reading (text, or a sentence that starts with a
     // command word): inside a contract thread, such text is negotiation.
@@ -96,7 +103,8 @@ export class ChatService implements ChatPort {
     }
     switch (command.kind) {
       case 'assess':
-        return assess(ctx, message, command.args, replier);
+        await assess(ctx, message, command.args, replier);
+        return;
       case 'status':
         await replier.reply(await status(ctx, message, command.contractId));
         return;
@@ -126,10 +134,9 @@ export class ChatService implements ChatPort {
           const contract = await ctx.store.getContract(inContract);
           if (!contract || !asksTheContract(contract, command.text)) return;
         }
-        this.background.run(`negotiate ${inContract}`, () =>
+        return this.background.run(`negotiate ${inContract}`, () =>
           negotiateInThread(ctx, inContract, command.text, message.actor, message.thread),
         );
-        return;
     }
   }
 

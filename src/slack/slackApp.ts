@@ -33,6 +33,7 @@ import {
   type CardVerb,
   type ChatActor,
   type IncomingMessage,
+  type MessageHandled,
   type Replier,
 } from '../chat/port.js';
 import { renderSlackMessage } from './blocks.js';
@@ -66,7 +67,7 @@ import { conversationKindOfChannel, slackThread } from './threads.js';
 
 /** What the Slack app needs from the chat layer (ChatService fits). */
 export interface SlackChatPort {
-  handleMessage(message: IncomingMessage, replier: Replier): Promise<void>;
+  handleMessage(message: IncomingMessage, replier: Replier): Promise<MessageHandled>;
   handleAction(action: CardActionInput): Promise<CardActionResult>;
 }
 
@@ -225,13 +226,13 @@ export function createSlackApp(options: SlackAppOptions): SlackApp {
         attachments: [],
         ...(input.event ? { eventId: input.event.eventId } : {}),
       };
-      await chat.handleMessage(message, input.replier);
+      return chat.handleMessage(message, input.replier);
     };
     try {
       const event = input.event;
-      if (!event) return await work();
+      if (!event) return void (await work());
       const outcome = await inboundEvents.once('slack', event.key, work);
-      if (outcome !== 'done') {
+      if (outcome === 'duplicate' || outcome === 'in-progress') {
         const { eventId, retryNum, retryReason } = event;
         log.info({ eventId, retryNum, retryReason, outcome }, 'Slack event redelivery ignored');
       }

@@ -14,7 +14,14 @@ import { ActivityTypes, type TurnContext } from 'botbuilder';
 import { renderChatCard } from '../cards/index.js';
 import { KeyedQueue } from '../chat/background.js';
 import type { InboundEvents } from '../chat/inboundEvents.js';
-import { CARD_VERBS, type CardVerb, type ChatActor, type IncomingMessage, type Replier } from '../chat/port.js';
+import {
+  CARD_VERBS,
+  type CardVerb,
+  type ChatActor,
+  type IncomingMessage,
+  type MessageHandled,
+  type Replier,
+} from '../chat/port.js';
 import type { ChatService } from '../chat/service.js';
 import {
   actorOf,
@@ -103,13 +110,15 @@ export function createTeamsApplication(options: TeamsBotOptions): Application<Tu
     const remembered = surface.rememberThread(threadKey, activity);
     const turn = async () => {
       await remembered;
-      await handleTurn(context, { kind, conversationKey, threadKey });
+      return handleTurn(context, { kind, conversationKey, threadKey });
     };
-    if (!options.inboundEvents || !activity.id) return turn();
+    if (!options.inboundEvents || !activity.id) return void (await turn());
     remembered.catch(() => undefined); // awaited below, after the claim
     const outcome = await options.inboundEvents.once('teams', `${conversationKey}:${activity.id}`, turn);
     await remembered;
-    if (outcome !== 'done') logger.info({ activityId: activity.id, outcome }, 'redelivered Teams message ignored');
+    if (outcome === 'duplicate' || outcome === 'in-progress') {
+      logger.info({ activityId: activity.id, outcome }, 'redelivered Teams message ignored');
+    }
   };
 
   const handleTurn = async (
@@ -119,7 +128,7 @@ export function createTeamsApplication(options: TeamsBotOptions): Application<Tu
       conversationKey: string;
       threadKey: string;
     },
-  ): Promise<void> => {
+  ): Promise<MessageHandled | undefined> => {
     const activity = context.activity;
     const { kind, conversationKey, threadKey } = turn;
     const thread = { surface: 'teams' as const, key: threadKey };
@@ -150,7 +159,7 @@ export function createTeamsApplication(options: TeamsBotOptions): Application<Tu
       ...(activity.id ? { eventId: activity.id } : {}),
       ...(kind === 'channel' && !mentionsBot(activity) ? { addressed: false } : {}),
     };
-    await chat.handleMessage(message, replier);
+    return chat.handleMessage(message, replier);
   };
   app.activity(ActivityTypes.Message, (context) => turns.message(() => onMessage(context)));
 

@@ -95,6 +95,7 @@ describe.each(ENGINES)('inbound events on $name', (engine) => {
     let runs = 0;
     const run = async () => {
       runs += 1;
+      return undefined;
     };
     await expect(
       first.once('slack', 'T1:EvFail', async () => {
@@ -106,5 +107,23 @@ describe.each(ENGINES)('inbound events on $name', (engine) => {
     expect(await second.once('slack', 'T1:EvFail', run)).toBe('done');
     expect(await first.once('slack', 'T1:EvFail', run)).toBe('duplicate');
     expect(runs).toBe(2);
+  });
+
+  it('work that goes on after the turn holds the claim until it settles, then the event is done', async () => {
+    opened = await engine.open();
+    const events = new InboundEvents(opened.a);
+    let finishTurn: () => void = () => undefined;
+    const continuing = new Promise<void>((resolve) => {
+      finishTurn = resolve;
+    });
+    expect(await events.once('teams', 'conv:negotiate', async () => ({ continuing }))).toBe('continuing');
+    expect(await opened.b.claimEvent('teams', 'conv:negotiate', 'replica-b', 30_000)).toBe('busy');
+    finishTurn();
+    await expect.poll(() => opened?.b.claimEvent('teams', 'conv:negotiate', 'replica-b', 30_000)).toBe('done');
+
+    // A failed turn has told its thread; it is not redone (its revision may be stored already).
+    const failing = async () => ({ continuing: Promise.reject(new Error('model timed out')) });
+    expect(await events.once('teams', 'conv:failed', failing)).toBe('continuing');
+    await expect.poll(() => opened?.b.claimEvent('teams', 'conv:failed', 'replica-b', 30_000)).toBe('done');
   });
 });

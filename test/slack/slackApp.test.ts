@@ -516,6 +516,22 @@ describe('negotiation', () => {
     expect(revised).toHaveLength(2);
     expect(revised[1]?.args.thread_ts).toBe(mentionTs);
   });
+
+  it('a negotiation message is done for redelivery only once its turn (in the background) has finished', async () => {
+    const t = await harness();
+    const { mentionTs } = await assessInChannel(t);
+    // The reply is slow: the turn is still running after the event was acknowledged.
+    t.api.setLatency('chat.postMessage', 1000);
+    const turn = appMention('please extend the bake time to 2 hours', { threadTs: mentionTs, user: DEVELOPER.id });
+    await t.sendEvent(turn);
+    // Acknowledged; the claim follows within milliseconds, the reply a second later.
+    await new Promise((resolve) => setTimeout(resolve, 250));
+    const key = `${TEAM}:${turn.event_id}`;
+    expect(await t.events.claimEvent('slack', key, 'other-replica', 30_000)).toBe('busy');
+    await t.settle();
+    await expect.poll(() => t.events.claimEvent('slack', key, 'other-replica', 30_000)).toBe('done');
+    expect(t.api.callsOf('chat.postMessage').filter((p) => buttonsOf(p.args).length > 0)).toHaveLength(2);
+  });
 });
 
 describe('the endpoint', () => {

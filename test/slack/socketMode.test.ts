@@ -67,7 +67,7 @@ it('connects over Socket Mode, acknowledges envelopes and answers an @mention wi
 
 it('refuses a configuration that could not verify requests', () => {
   const surface = createSlackSurface({ botToken: 'xoxb-test-config' });
-  const chat = { handleMessage: async () => {}, handleAction: async () => ({ kind: 'notice' as const, text: '' }) };
+  const chat = { handleMessage: async () => ({}), handleAction: async () => ({ kind: 'notice' as const, text: '' }) };
   expect(() => createSlackApp({ chat, surface, botToken: 'xoxb-test-config' })).toThrow(
     expect.objectContaining({
       code: 'slack_invalid_configuration',
