@@ -8,7 +8,6 @@ import type { ReferenceStore } from '../teams/surface.js';
 /** Everything the process needs from persistence (src/store, adapted in ./storeAdapter.ts). */
 export interface AppStore extends ChatStore, ReferenceStore, InboundEventStore {
   turnLog: TurnLog;
-  rememberEvent(source: string, id: string): Promise<boolean>;
   health(): Promise<{ ok: boolean; detail?: string }>;
   close(): Promise<void>;
   /** The SQL driver's counters, exported on /metrics when present. */

@@ -369,19 +369,4 @@ export class SqlContractStore implements ChatStore, InboundEventStore {
   releaseEvent(source: string, key: string, holder: string): Promise<void> {
     return releaseInboundEvent(this.db, source, key, holder);
   }
-
-  /**
-   * True the first time an inbound event id is seen within the TTL (Slack retries, webhook redeliveries); an id last
-   * seen longer ago than that counts as new again, as in the in-memory twin, whether or not its row was pruned yet.
-   */
-  async rememberEvent(source: string, id: string): Promise<boolean> {
-    const now = Date.now();
-    const inserted = await this.db.execute(
-      `insert into inbound_events (source, event_id, seen_at) values ($1, $2, $3)
-       on conflict (source, event_id) do update set seen_at = excluded.seen_at, state = 'done', holder = null,
-         lease_until = null where inbound_events.seen_at < $4`,
-      [source, id, new Date(now), new Date(now - this.eventTtlMs)],
-    );
-    return inserted === 1;
-  }
 }

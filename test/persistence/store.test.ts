@@ -262,11 +262,12 @@ describe.each(BACKENDS)('store on $name', (backend) => {
   });
 
   describe('conversation references, events, turns and bot state', () => {
-    it('stores references and remembers events once', async () => {
+    it('stores references and takes an event once', async () => {
       await store.saveConversationRef('teams', 'conv-1', { conversation: { id: 'conv-1' } });
       expect(await store.getConversationRef('teams', 'conv-1')).toEqual({ conversation: { id: 'conv-1' } });
-      expect(await store.rememberEvent('slack', 'Ev1')).toBe(true);
-      expect(await store.rememberEvent('slack', 'Ev1')).toBe(false);
+      expect(await store.claimEvent('slack', 'T1:Ev1', 'replica-a', 30_000)).toBe('claimed');
+      await store.finishEvent('slack', 'T1:Ev1');
+      expect(await store.claimEvent('slack', 'T1:Ev1', 'replica-b', 30_000)).toBe('done');
     });
 
     it('appends negotiation turns in order', async () => {

@@ -89,7 +89,8 @@ describe('Teams channel replies without an @mention (RSC)', () => {
     for (const activity of [root, other]) expect((await sendToBot(bot.url, activity)).status).toBe(200);
     expect(await postsTo(channel)).toBe(0);
     expect(await store.getConversationRef('teams', `ref:${channel};messageid=someone-elses-post`)).toBeUndefined();
-    expect(await store.rememberEvent('teams', String(other.id))).toBe(true);
+    // Not even claimed: the message was never taken as work.
+    expect(await store.claimEvent('teams', `${channel}:${other.id}`, 'probe', 1)).toBe('claimed');
   });
 
   it('stays quiet when people talk among themselves in the contract thread', async () => {
