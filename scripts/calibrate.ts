@@ -117,6 +117,8 @@ export interface JitCommit {
   date: number;
   bug: 0 | 1;
   metrics: ChangeSpreadMetrics;
+  /** Kamei's `fix` (the message named an issue of the project's tracker), when the file has the column. */
+  fix?: 0 | 1;
 }
 
 export interface Project {
@@ -139,6 +141,7 @@ export function parseJitCsv(text: string, source: string): JitCommit[] {
     if (at < 0) throw new CalibrationError('csv_missing_column', `${source}: the header has no column "${column}"`);
     index[column] = at;
   }
+  const fixColumn = header.indexOf('fix');
   const commits: JitCommit[] = [];
   for (let row = 1; row < lines.length; row++) {
     const line = lines[row] ?? '';
@@ -163,6 +166,10 @@ export function parseJitCsv(text: string, source: string): JitCommit[] {
     if (id === '') throw new CalibrationError('csv_value', `${where}: _id is empty`);
     const bug = count('bug');
     if (bug > 1) throw new CalibrationError('csv_value', `${where}: bug must be 0 or 1 (got "${cell('bug')}")`);
+    const fixCell = fixColumn >= 0 ? (cells[fixColumn] ?? '') : undefined;
+    if (fixCell !== undefined && fixCell !== '0' && fixCell !== '1') {
+      throw new CalibrationError('csv_value', `${where}: fix must be 0 or 1 (got "${fixCell}")`);
+    }
     const entropy = Number(cell('entrophy'));
     if (cell('entrophy').trim() === '' || !Number.isFinite(entropy) || entropy < 0) {
       throw new CalibrationError(
@@ -182,6 +189,7 @@ export function parseJitCsv(text: string, source: string): JitCommit[] {
         subsystems: count('ns'),
         entropy,
       },
+      ...(fixCell === undefined ? {} : { fix: fixCell === '1' ? 1 : 0 }),
     });
   }
   if (commits.length === 0) throw new CalibrationError('csv_empty', `${source}: no data rows`);

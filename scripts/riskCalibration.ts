@@ -10,7 +10,10 @@
  *   2. each path rule's lift: every training project in turn is held out, the size part is refitted on the others and
  *      predicts it; observed / expected bug-inducing commits among the commits the rule fires on, summed over the
  *      held-out projects. Its weight is ln of the lower 95 % bound of that ratio, 0 when the bound is ≤ 1.
- * Evaluation: the whole fit without the project (leave-one-project-out), scored on the project's last 20 % by date.
+ *   3. Kamei's `fix` (0/1: the commit message named an issue of the project's tracker) is fitted with the size part,
+ *      non-negative; the product reads the same signal from commit messages (src/domain/risk/issueReference.ts).
+ * Evaluation: the whole fit without the project (leave-one-project-out), scored on the project's last 20 % by date,
+ * twice: with the `fix` label given to the product as a message it recognises, and with no message at all (unknown).
  */
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -74,6 +77,9 @@ export interface PathCommit {
   id: string;
   date: number;
   bug: 0 | 1;
+  /** Kamei's `fix` label. */
+  fix: 0 | 1;
+  /** The commit as the product receives it, with a message standing for its `fix` label (messageForFixLabel). */
   request: DeploymentRequest;
   /** Model inputs, log1p-transformed in the columns. */
   raw: Record<RiskModelFeature, number>;
@@ -149,8 +155,23 @@ export function parseCommitFiles(text: string, source: string): Map<string, File
   return out;
 }
 
-/** A commit as the product would receive it from a git range: its files with their lines, nothing else. */
-export function requestForCommit(id: string, files: readonly FileRow[]): DeploymentRequest {
+/**
+ * The data has no commit messages, only Kamei's `fix` label. To score through the product's own detector, each commit
+ * carries a message that stands for its label: one naming an issue (a Gerrit footer) when fix = 1, one naming none
+ * when fix = 0.
+ */
+export function messageForFixLabel(fix: 0 | 1): string {
+  return fix === 1
+    ? 'Stands for a message naming a tracked issue (fix = 1)\n\nBug: 1'
+    : 'Stands for a message naming no tracked issue (fix = 0)';
+}
+
+/** A commit as the product would receive it from a git range: its files with their lines and its messages. */
+export function requestForCommit(
+  id: string,
+  files: readonly FileRow[],
+  commitMessages: string[] = [],
+): DeploymentRequest {
   const changes: FileChange[] = files.map((f) => ({
     filePath: f.path,
     changeType: 'modify',
@@ -169,7 +190,7 @@ export function requestForCommit(id: string, files: readonly FileRow[]): Deploym
     environment: 'production',
     version: id.slice(0, 12),
     changes,
-    commitMessages: [],
+    commitMessages,
     totalLinesChanged: spread.linesAdded + spread.linesDeleted,
     spread,
     slo: {
@@ -204,13 +225,17 @@ export function loadPathProjects(dataDir: string, projects: readonly Project[]):
     for (const c of project.commits) {
       const rows = files.get(c.id);
       if (!rows) continue;
-      const request = requestForCommit(c.id, rows);
+      if (c.fix === undefined) {
+        throw new CalibrationError('csv_missing_column', `${project.name}_k_feature.csv: the header has no column "fix"`);
+      }
+      const request = requestForCommit(c.id, rows, [messageForFixLabel(c.fix)]);
       const rules = new Set<string>();
       for (const d of detectFactors(request, { maxEvidence: 1 })) for (const r of d.pathRules) rules.add(r);
       commits.push({
         id: c.id,
         date: c.date,
         bug: c.bug,
+        fix: c.fix,
         request,
         raw: rawRiskFeatures(request),
         rules: [...rules],
@@ -234,15 +259,20 @@ export function loadPathProjects(dataDir: string, projects: readonly Project[]):
 // ---------------------------------------------------------------------------------------------------------------
 // Fit
 
-function columnsOf(commits: readonly PathCommit[]): LabelledColumns<RiskModelFeature> {
+/** The fitted inputs: the size features (log1p) and Kamei's `fix` (0/1, as is). */
+const FIT_FEATURES = [...RISK_MODEL_FEATURES, 'fix'] as const;
+type FitFeature = (typeof FIT_FEATURES)[number];
+
+function columnsOf(commits: readonly PathCommit[]): LabelledColumns<FitFeature> {
   const n = commits.length;
-  const columns = Object.fromEntries(RISK_MODEL_FEATURES.map((f) => [f, new Float64Array(n)])) as Record<
-    RiskModelFeature,
+  const columns = Object.fromEntries(FIT_FEATURES.map((f) => [f, new Float64Array(n)])) as Record<
+    FitFeature,
     Float64Array
   >;
   const labels = new Uint8Array(n);
   commits.forEach((c, i) => {
     for (const f of RISK_MODEL_FEATURES) columns[f][i] = Math.log1p(c.raw[f]);
+    columns.fix[i] = c.fix;
     labels[i] = c.bug;
   });
   return { n, columns, labels };
@@ -264,8 +294,8 @@ export interface RuleStat {
 
 /** Fits by training-project set (the inner fits of one fold recur in the others). */
 export class RiskFitCache {
-  private readonly fits = new Map<string, LogisticFit<RiskModelFeature>>();
-  fit(projects: readonly PathProject[]): LogisticFit<RiskModelFeature> {
+  private readonly fits = new Map<string, LogisticFit<FitFeature>>();
+  fit(projects: readonly PathProject[]): LogisticFit<FitFeature> {
     const key = projects.map((p) => p.name).join('+');
     let fit = this.fits.get(key);
     if (!fit) {
@@ -273,7 +303,7 @@ export class RiskFitCache {
       // One intercept per training project while fitting: the slopes learn how risk rises within a project, not
       // how the projects' base rates (6 % to 43 %) differ (calibrate.ts fitLogistic, `strata`).
       const strata = Uint8Array.from(projects.flatMap((p, index) => p.commits.map(() => index)));
-      fit = fitLogistic(columnsOf(commits), RISK_MODEL_FEATURES, { l2: RISK_SETTINGS.l2, strata });
+      fit = fitLogistic(columnsOf(commits), FIT_FEATURES, { l2: RISK_SETTINGS.l2, strata });
       this.fits.set(key, fit);
     }
     return fit;
@@ -358,6 +388,8 @@ export function fitRiskModel(training: readonly PathProject[], cache: RiskFitCac
   const rules = measureRules(training, cache);
   const commits = training.reduce((s, p) => s + p.commits.length, 0);
   const bugInducing = training.reduce((s, p) => s + p.commits.reduce((b, c) => b + c.bug, 0), 0);
+  const fixes = training.reduce((s, p) => s + p.commits.reduce((b, c) => b + c.fix, 0), 0);
+  const fixIndex = fit.features.indexOf('fix');
   const params: RiskModelParams = {
     modelVersion: RISK_SETTINGS.modelVersion,
     description:
@@ -365,16 +397,25 @@ export function fitRiskModel(training: readonly PathProject[], cache: RiskFitCac
     generatedBy: 'scripts/calibrate.ts (npm run calibrate); evaluation in docs/calibration.md',
     label:
       'bug-inducing commit: a later bug fix was traced back to lines of this commit (SZZ), not an incident caused by a deployment',
-    features: fit.features.map((name, j) => ({
-      name,
-      transform: 'log1p' as const,
-      coefficient: sig(fit.coefficients[j] ?? 0),
-      standardizedCoefficient: sig(fit.standardized[j] ?? 0),
-    })),
+    features: RISK_MODEL_FEATURES.map((name) => {
+      const j = fit.features.indexOf(name);
+      return {
+        name,
+        transform: 'log1p' as const,
+        coefficient: sig(fit.coefficients[j] ?? 0),
+        standardizedCoefficient: sig(fit.standardized[j] ?? 0),
+      };
+    }),
     intercept: sig(fit.intercept),
     // Only rules seen on at least one commit are kept; those without lift stay listed with coefficient 0 (the table
     // docs/calibration.md shows), so the file records why a rule adds nothing.
     pathRules: rules,
+    issueReference: {
+      trainedOn: 'fix',
+      coefficient: sig(fit.coefficients[fixIndex] ?? 0),
+      standardizedCoefficient: sig(fit.standardized[fixIndex] ?? 0),
+      trainingShare: sig(fixes / commits, 6),
+    },
     points: { scoreAtEvenOdds: 70, pointsPerLogOdds: sig(RISK_SETTINGS.pointsPerLogOdds), decimals: 1 },
     fit: {
       method:
@@ -419,8 +460,17 @@ export interface RiskProjectEvaluation {
   testCommits: number;
   testBugRate: number;
   unresolvedTest: number;
-  auc: { score: Interval; linesAdded: Interval; churn: Interval; files: Interval; gitLinesAdded: number };
+  auc: {
+    score: Interval;
+    /** The same shipped score with no message text (the fix feature unknown, at its expected contribution). */
+    scoreMessagesUnknown: Interval;
+    linesAdded: Interval;
+    churn: Interval;
+    files: Interval;
+    gitLinesAdded: number;
+  };
   scoreMinusLinesAdded: Interval;
+  unknownMinusLinesAdded: Interval;
   high: { flagged: number; precision: number; recall: number; laPrecision: number; laRecall: number };
   effortRecall: { score: number; linesAdded: number; churn: number; files: number };
   levels: Record<RiskLevel, { commits: number; bugs: number }>;
@@ -463,25 +513,29 @@ function bootstrapAucs(
   labels: Uint8Array,
   resamples: number,
   random: () => number,
-): { intervals: Interval[]; difference: Interval } {
+): { intervals: Interval[]; differences: Interval[] } {
   const aucs = series.map((s) => prepareWeightedAuc(s, labels));
   const draws = series.map(() => [] as number[]);
-  const differences: number[] = [];
+  // Each series against series[1] (the baseline), paired on the same resample.
+  const differenceDraws = series.map(() => [] as number[]);
   forEachStratifiedResample(labels, resamples, random, (weights) => {
     const values = aucs.map((auc) => auc(weights));
     values.forEach((v, j) => {
       draws[j]?.push(v);
+      differenceDraws[j]?.push(v - (values[1] ?? 0));
     });
-    differences.push((values[0] ?? 0) - (values[1] ?? 0));
   });
   const interval = (value: number, xs: number[]): Interval => {
     xs.sort((a, b) => a - b);
     const at = (q: number) => xs[Math.min(xs.length - 1, Math.max(0, Math.ceil(q * xs.length) - 1))] ?? Number.NaN;
     return { value, low: at(0.025), high: at(0.975) };
   };
+  const points = series.map((s) => rocAuc(s, labels));
   return {
-    intervals: series.map((s, j) => interval(rocAuc(s, labels), draws[j] ?? [])),
-    difference: interval(rocAuc(series[0] ?? [], labels) - rocAuc(series[1] ?? [], labels), differences),
+    intervals: series.map((_, j) => interval(points[j] ?? Number.NaN, draws[j] ?? [])),
+    differences: series.map((_, j) =>
+      interval((points[j] ?? Number.NaN) - (points[1] ?? Number.NaN), differenceDraws[j] ?? []),
+    ),
   };
 }
 
@@ -492,7 +546,13 @@ export function evaluateScorer(project: PathProject, scorer: Scorer, seed: numbe
   const la = Float64Array.from(test, (c) => c.la);
   const churn = Float64Array.from(test, (c) => c.churn);
   const nf = Float64Array.from(test, (c) => c.nf);
-  const { intervals, difference } = bootstrapAucs([scores, la, churn, nf], labels, resamples, seededRandom(seed));
+  const unknown = Float64Array.from(test, (c) => scorer({ ...c.request, commitMessages: [] }));
+  const { intervals, differences } = bootstrapAucs(
+    [scores, la, churn, nf, unknown],
+    labels,
+    resamples,
+    seededRandom(seed),
+  );
   const bugs = test.reduce((s, c) => s + c.bug, 0);
   let flagged = 0;
   let flaggedBugs = 0;
@@ -524,6 +584,7 @@ export function evaluateScorer(project: PathProject, scorer: Scorer, seed: numbe
       unresolvedTest: project.unresolved.test,
       auc: {
         score: intervals[0] as Interval,
+        scoreMessagesUnknown: intervals[4] as Interval,
         linesAdded: intervals[1] as Interval,
         churn: intervals[2] as Interval,
         files: intervals[3] as Interval,
@@ -532,7 +593,8 @@ export function evaluateScorer(project: PathProject, scorer: Scorer, seed: numbe
           labels,
         ),
       },
-      scoreMinusLinesAdded: difference,
+      scoreMinusLinesAdded: differences[0] as Interval,
+      unknownMinusLinesAdded: differences[4] as Interval,
       high: {
         flagged,
         precision: flagged > 0 ? flaggedBugs / flagged : 0,
@@ -582,16 +644,17 @@ const mean = (xs: readonly number[]) => xs.reduce((s, x) => s + x, 0) / xs.lengt
 
 export function renderRiskEvaluation(rows: readonly RiskProjectEvaluation[]): string {
   const lines = [
-    '| project | test commits (bug rate) | **full score** | lines added | churn | files | score − lines added [95 % CI] |',
-    '|---|---|---|---|---|---|---|',
+    '| project | test commits (bug rate) | **full score, fix known** | full score, messages unknown | lines added | churn | files | fix known − lines added [95 % CI] | unknown − lines added [95 % CI] |',
+    '|---|---|---|---|---|---|---|---|---|',
   ];
+  const difference = (d: Interval) => `${signed(d.value)} [${signed(d.low)}, ${signed(d.high)}]`;
   for (const r of rows) {
     lines.push(
-      `| ${r.project} | ${formatCount(r.testCommits)} (${pct(r.testBugRate)}) | **${ci(r.auc.score)}** | ${ci(r.auc.linesAdded)} | ${ci(r.auc.churn)} | ${ci(r.auc.files)} | ${signed(r.scoreMinusLinesAdded.value)} [${signed(r.scoreMinusLinesAdded.low)}, ${signed(r.scoreMinusLinesAdded.high)}] |`,
+      `| ${r.project} | ${formatCount(r.testCommits)} (${pct(r.testBugRate)}) | **${ci(r.auc.score)}** | ${ci(r.auc.scoreMessagesUnknown)} | ${ci(r.auc.linesAdded)} | ${ci(r.auc.churn)} | ${ci(r.auc.files)} | ${difference(r.scoreMinusLinesAdded)} | ${difference(r.unknownMinusLinesAdded)} |`,
     );
   }
   lines.push(
-    `| **mean** | | **${f4(mean(rows.map((r) => r.auc.score.value)))}** | ${f4(mean(rows.map((r) => r.auc.linesAdded.value)))} | ${f4(mean(rows.map((r) => r.auc.churn.value)))} | ${f4(mean(rows.map((r) => r.auc.files.value)))} | ${signed(mean(rows.map((r) => r.scoreMinusLinesAdded.value)))} |`,
+    `| **mean** | | **${f4(mean(rows.map((r) => r.auc.score.value)))}** | ${f4(mean(rows.map((r) => r.auc.scoreMessagesUnknown.value)))} | ${f4(mean(rows.map((r) => r.auc.linesAdded.value)))} | ${f4(mean(rows.map((r) => r.auc.churn.value)))} | ${f4(mean(rows.map((r) => r.auc.files.value)))} | ${signed(mean(rows.map((r) => r.scoreMinusLinesAdded.value)))} | ${signed(mean(rows.map((r) => r.unknownMinusLinesAdded.value)))} |`,
   );
   return lines.join('\n');
 }
@@ -671,13 +734,19 @@ export function renderFeatureTable(params: RiskModelParams): string {
 }
 
 export function riskGoalVerdict(rows: readonly RiskProjectEvaluation[]): string {
-  const below = rows.filter((r) => r.auc.score.value < r.auc.linesAdded.value);
-  const m = mean(rows.map((r) => r.auc.score.value));
-  const each =
-    below.length === 0
+  const each = (pick: (r: RiskProjectEvaluation) => Interval) => {
+    const below = rows.filter((r) => pick(r).value < r.auc.linesAdded.value);
+    return below.length === 0
       ? '**met on every project**: the full score ranks at least as well as lines added on its held-out last 20 %'
-      : `**not met** on ${below.map((r) => `${r.project} (${f4(r.auc.score.value)} < ${f4(r.auc.linesAdded.value)})`).join(', ')}`;
-  return `- Full score ≥ lines added on each project: ${each}.\n- Mean AUC ≥ 0.74: ${m >= 0.74 ? '**met**' : '**not met**'} (${f4(m)}; lines added ${f4(mean(rows.map((r) => r.auc.linesAdded.value)))}).`;
+      : `**not met** on ${below.map((r) => `${r.project} (${f4(pick(r).value)} < ${f4(r.auc.linesAdded.value)})`).join(', ')}`;
+  };
+  const m = mean(rows.map((r) => r.auc.score.value));
+  const unknown = mean(rows.map((r) => r.auc.scoreMessagesUnknown.value));
+  return [
+    `- Full score ≥ lines added on each project, fix known: ${each((r) => r.auc.score)}.`,
+    `- Full score ≥ lines added on each project, messages unknown (paths and line counts only, as on a project whose messages are not read): ${each((r) => r.auc.scoreMessagesUnknown)}.`,
+    `- Mean AUC ≥ 0.74 (fix known): ${m >= 0.74 ? '**met**' : '**not met**'} (${f4(m)}; messages unknown ${f4(unknown)}; lines added ${f4(mean(rows.map((r) => r.auc.linesAdded.value)))}).`,
+  ].join('\n');
 }
 
 export function levelCounts(rows: readonly RiskProjectEvaluation[]) {

@@ -116,6 +116,8 @@ export const RISK_FACTORS = [
   'configuration_flags',
   'infrastructure_as_code',
   'change_size_spread',
+  /** The change's commit messages or description name a tracked issue (a bug fix); riskModel.ts. */
+  'fixes_tracked_issue',
 ] as const;
 export type RiskFactor = (typeof RISK_FACTORS)[number];
 

@@ -54,6 +54,7 @@ const FACTOR_LABEL: Record<RiskFactor, string> = {
   configuration_flags: 'configuration / feature flags',
   infrastructure_as_code: 'infrastructure as code',
   change_size_spread: 'change size and spread',
+  fixes_tracked_issue: 'fixes a tracked issue',
 };
 
 export function factorLabel(factor: RiskFactor): string {

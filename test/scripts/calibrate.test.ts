@@ -84,7 +84,10 @@ describe('parseJitCsv', () => {
       date: 1451584226,
       bug: 1,
       metrics: { linesAdded: 418, linesDeleted: 181, files: 17, directories: 4, subsystems: 3, entropy: 1.3058 },
+      fix: 0,
     });
+    // `fix` is read when the header has it (the risk model needs it; the size model does not).
+    expect(parseJitCsv(',_id,date,bug,ns,nd,nf,entrophy,la,ld\n0,a,1,0,1,1,1,0,1,0\n', 'p.csv')[0]?.fix).toBeUndefined();
   });
 
   it('names the file, line and column of bad input', () => {
@@ -97,6 +100,9 @@ describe('parseJitCsv', () => {
     );
     expect(() => parseJitCsv(row('0,a,1,2,0,1,1,1,0.0,3,0,1,0,1,1,1,1,1,1'), 'p.csv')).toThrow(/bug must be 0 or 1/);
     expect(() => parseJitCsv(row('0,a,1,0,0,1,1,1,abc,3,0,1,0,1,1,1,1,1,1'), 'p.csv')).toThrow(/entrophy must be/);
+    expect(() => parseJitCsv(row('0,a,1,0,0,1,1,1,0.0,3,0,1,2,1,1,1,1,1,1'), 'p.csv')).toThrow(
+      'p.csv line 2: fix must be 0 or 1 (got "2")',
+    );
     expect(() => parseJitCsv(row('0,a,1,0,0,1,1'), 'p.csv')).toThrow('p.csv line 2: 7 fields, the header has 19');
     expect(() => parseJitCsv(row('0,"a",1,0,0,1,1,1,0.0,3,0,1,0,1,1,1,1,1,1'), 'p.csv')).toThrow(/quoted fields/);
     expect(() => parseJitCsv(`${HEADER}\n`, 'p.csv')).toThrow(CalibrationError);

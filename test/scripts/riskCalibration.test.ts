@@ -5,6 +5,7 @@ import {
   effortAwareRecall,
   fitRiskModel,
   measureRules,
+  messageForFixLabel,
   type PathCommit,
   type PathProject,
   parseCommitFiles,
@@ -71,7 +72,10 @@ describe('evaluation helpers', () => {
   });
 });
 
-/** Synthetic projects: bug log-odds = base + 0.5·log1p(lines), ×3 odds when a lock file (go.sum) is touched. */
+/**
+ * Synthetic projects: bug log-odds = base + 0.5·log1p(lines), ×3 odds when a lock file (go.sum) is touched, ×2 when
+ * the commit is a fix (30 % of them).
+ */
 function syntheticProject(name: string, base: number, n: number, seed: number): PathProject {
   const random = seededRandom(seed);
   const commits: PathCommit[] = [];
@@ -84,15 +88,17 @@ function syntheticProject(name: string, base: number, n: number, seed: number): 
     // apart.
     files.push({ repo: name, path: risky ? 'go.sum' : `n${i % 5}.c`, added: 1, deleted: 1 });
     if (noise) files.push({ repo: name, path: 'src/cache/x.c', added: 1, deleted: 1 });
-    const eta = base + 0.5 * Math.log1p(lines) + (risky ? Math.log(3) : 0);
+    const fix = random() < 0.3 ? 1 : 0;
+    const eta = base + 0.5 * Math.log1p(lines) + (risky ? Math.log(3) : 0) + (fix ? Math.log(2) : 0);
     const bug = random() < 1 / (1 + Math.exp(-eta)) ? 1 : 0;
-    const request = requestForCommit(`${name}${i}`, files);
+    const request = requestForCommit(`${name}${i}`, files, [messageForFixLabel(fix)]);
     const rules = new Set<string>();
     for (const d of detectFactors(request, { maxEvidence: 1 })) for (const r of d.pathRules) rules.add(r);
     commits.push({
       id: `${name}${i}`,
       date: i,
       bug,
+      fix,
       request,
       raw: rawRiskFeatures(request),
       rules: [...rules],
@@ -138,5 +144,21 @@ describe('rule lifts and the fitted model (synthetic history)', () => {
     ]);
     expect(score(risky)).toBeGreaterThan(score(plain));
     for (const f of params.features) expect(f.coefficient).toBeGreaterThanOrEqual(0);
+  });
+
+  it('fits the planted fix weight from the fix label, and the product reads it back from the message', () => {
+    const { params } = fitRiskModel(projects);
+    expect(params.issueReference.coefficient).toBeGreaterThan(0.4);
+    expect(params.issueReference.coefficient).toBeLessThan(1.1); // ln 2 = 0.69
+    expect(params.issueReference.trainingShare).toBeGreaterThan(0.25);
+    expect(params.issueReference.trainingShare).toBeLessThan(0.35);
+    const score = shippedScorer(params);
+    const files = [{ repo: 'a', path: 'src/m1.c', added: 20, deleted: 5 }];
+    const fix = score(requestForCommit('x', files, [messageForFixLabel(1)]));
+    const notFix = score(requestForCommit('x', files, [messageForFixLabel(0)]));
+    const unknown = score(requestForCommit('x', files));
+    expect(fix).toBeGreaterThan(notFix);
+    // No message at all scores as a message naming no issue (riskModel.ts: adding a message never lowers the score).
+    expect(unknown).toBe(notFix);
   });
 });

@@ -120,6 +120,8 @@ export function assessRiskDetailed(request: DeploymentRequest, options: AssessRi
       summary: summarise(d, scored.factors[i]?.rule),
     };
   });
+  const fixFinding = issueReferenceFinding(scored, model);
+  if (fixFinding) findings.push(fixFinding);
   const production = isProduction(request.environment);
   if (scored.sizePoints > 0 || lowInformation) {
     const text = lowInformation ? missingInformation(production) : undefined;
@@ -189,6 +191,37 @@ const LOW_INFORMATION_FLOOR: LevelFloor = {
 export function isLowInformation(request: DeploymentRequest): boolean {
   const lines = request.spread.linesAdded + request.spread.linesDeleted + request.totalLinesChanged;
   return lines === 0 && !request.changes.some((c) => c.filePath.trim() !== '');
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Fixes a tracked issue
+
+/**
+ * The card line of the fix feature: when the change's text names an issue, and when there was no text to read (scored
+ * as no issue named, riskModel.ts says why). A text that names no issue adds nothing and shows nothing.
+ */
+function issueReferenceFinding(scored: ModelScore, model: RiskModel): FactorFinding | undefined {
+  const { state, points } = scored.issueReference;
+  const label = FACTOR_LABELS.fixes_tracked_issue;
+  if (state.kind === 'references') {
+    return {
+      factor: 'fixes_tracked_issue',
+      points,
+      evidence: [{ source: state.source, text: state.reference }],
+      summary: `${label}: ${state.reference} (bug-fix commits are more often bug-inducing)`,
+    };
+  }
+  if (state.kind === 'unknown') {
+    const share = Math.round(100 * model.params.issueReference.trainingShare);
+    const text = `no commit message, PR text or description to read (scored as not a fix; ${share} % of the changes the model learnt from were one)`;
+    return {
+      factor: 'fixes_tracked_issue',
+      points,
+      evidence: [{ source: 'metrics', text }],
+      summary: `${label}: unknown, ${text}`,
+    };
+  }
+  return undefined;
 }
 
 // ---------------------------------------------------------------------------------------------------------------

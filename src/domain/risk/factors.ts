@@ -19,7 +19,7 @@ export const SEVERITY_RANK: Record<Severity, number> = { low: 1, medium: 2, high
 const SEVERITIES: readonly Severity[] = ['low', 'medium', 'high'];
 
 /** Factors detected from content (everything except change_size_spread, which comes from the size model). */
-export type ContentFactor = Exclude<RiskFactor, 'change_size_spread'>;
+export type ContentFactor = Exclude<RiskFactor, 'change_size_spread' | 'fixes_tracked_issue'>;
 
 export const FACTOR_LABELS: Record<RiskFactor, string> = {
   caching: 'caching',
@@ -34,6 +34,7 @@ export const FACTOR_LABELS: Record<RiskFactor, string> = {
   configuration_flags: 'configuration/feature flags',
   infrastructure_as_code: 'infrastructure as code',
   change_size_spread: 'change size and spread',
+  fixes_tracked_issue: 'fixes a tracked issue',
 };
 
 // ---------------------------------------------------------------------------------------------------------------

@@ -5,7 +5,9 @@
  *   η = intercept + Σ cₖ·log1p(xₖ)                 size and spread of the change (non-negative cₖ)
  *   size points   = max(0, 70 + k·(η − logit ½))    k = points per unit of log-odds (20 points per doubling of the odds)
  *   factor points = k·max(w_r) over the measured path rules r that raised the factor (w_r ≥ 0)
- *   score         = min(100, size points + Σ factor points), each term rounded to 0.1
+ *   fix points    = k·w_fix when the change's text names a tracked issue (issueReference.ts), else 0 (w_fix ≥ 0,
+ *                   fitted with the size features)
+ *   score         = min(100, size points + Σ factor points + fix points), each term rounded to 0.1
  *
  * A path rule's weight w_r is ln of the lower 95 % bound of its observed / expected ratio of bug-inducing commits,
  * measured on projects the size part was not fitted on (0 when that bound is ≤ 1, or when the lift does not replicate
@@ -16,13 +18,25 @@
  * The level thresholds of the product (medium ≥ 30, high ≥ 50, critical ≥ 70) sit at the odds 1:4, 1:2 and 1:1 of a
  * later bug fix (probabilities 0.2, 1/3, 0.5) on this scale, so a level is a statement about a calibrated probability.
  *
- * Monotone: every xₖ never decreases when a change is added, every cₖ and w_r is ≥ 0, a change only adds path rules,
- * and max, sums, clamping and rounding are non-decreasing.
+ * w_fix is fitted on the dataset's Kamei `fix` label (the commit message names an issue key of the project's tracker);
+ * the product's detector reads the same thing from the text it has (issueReference.ts).
+ *
+ * With no text at all (no git range, no pull request, no description) the feature is unknown and scores 0, like a text
+ * that names no issue. Its expected contribution k·w_fix·P(fix) would be the calibrated choice, but then the first
+ * message arriving without an issue key would lower the score (from the expected value to 0), and "adding a commit
+ * message never lowers the score" is a property of the product (test/domain/risk/engine.test.ts). So the unknown
+ * costs at most that expected contribution (docs/risk-model.md gives it in points), the card says the messages were
+ * missing, and a production request with nothing else to rank is held at medium by the low-information rule
+ * (engine.ts), which does not depend on this feature.
+ *
+ * Monotone: every xₖ never decreases when a change is added, every cₖ, w_r and w_fix is ≥ 0, a change only adds path
+ * rules, a message only adds issue references, and max, sums, clamping and rounding are non-decreasing.
  */
 import { z } from 'zod';
 import { DomainError } from '../errors.js';
 import type { DeploymentRequest } from '../model.js';
 import { type ContentFactor, type FactorDetection, isNonShippingPath } from './factors.js';
+import { type IssueReferenceState, issueReferenceState } from './issueReference.js';
 import { roundTo, sigmoid } from './logistic.js';
 import defaultParamsJson from './risk-model.v3.json' with { type: 'json' };
 import { normalisePath, parentDirectory } from './spread.js';
@@ -175,6 +189,16 @@ export const riskModelParamsSchema = z
       .min(1),
     intercept: finite,
     pathRules: z.array(pathRuleSchema),
+    issueReference: z
+      .object({
+        /** The dataset column the weight was fitted on (Kamei's `fix`). */
+        trainedOn: z.literal('fix'),
+        coefficient: nonNegative,
+        standardizedCoefficient: nonNegative,
+        /** Share of the training commits labelled fix (what an unknown would be on average; the card cites it). */
+        trainingShare: nonNegative.max(1),
+      })
+      .strict(),
     points: z
       .object({
         /** Score of η = logit ½ (odds 1:1): the critical threshold. */
@@ -236,6 +260,11 @@ export interface FactorScore {
   rule?: { id: string; ratio: number; lowerBound: number };
 }
 
+export interface IssueReferenceScore {
+  state: IssueReferenceState;
+  points: number;
+}
+
 export interface ModelScore {
   score: number;
   /** Fitted probability of a later bug fix from size alone (the label of the data). */
@@ -244,6 +273,7 @@ export interface ModelScore {
   probability: number;
   sizePoints: number;
   factors: FactorScore[];
+  issueReference: IssueReferenceScore;
   /** Size features that carry weight, largest contribution first. */
   drivers: SizeDriver[];
 }
@@ -289,14 +319,20 @@ export function createRiskModel(rawParams: unknown): RiskModel {
         rule: { id: best.id, ratio: best.ratio, lowerBound: best.lowerBound },
       };
     });
-    const total = factors.reduce((sum, f) => sum + f.points, sizePoints);
+    const state = issueReferenceState(request);
+    const fix = params.issueReference;
+    // Unknown scores as "names no issue": see the header for why (monotone in messages, low-information rule).
+    const fixLogOdds = state.kind === 'references' ? fix.coefficient : 0;
+    const issueReference = { state, points: roundTo(k * fixLogOdds, decimals) };
+    const total = factors.reduce((sum, f) => sum + f.points, sizePoints + issueReference.points);
     parts.sort((a, b) => b.part - a.part);
     return {
       score: roundTo(Math.min(100, total), decimals),
       sizeProbability: sigmoid(eta),
-      probability: sigmoid(eta + factorLogOdds),
+      probability: sigmoid(eta + factorLogOdds + fixLogOdds),
       sizePoints,
       factors,
+      issueReference,
       drivers: parts.map((p) => ({
         feature: p.feature,
         label: RISK_MODEL_FEATURE_LABELS[p.feature],
