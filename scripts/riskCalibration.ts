@@ -226,7 +226,10 @@ export function loadPathProjects(dataDir: string, projects: readonly Project[]):
       const rows = files.get(c.id);
       if (!rows) continue;
       if (c.fix === undefined) {
-        throw new CalibrationError('csv_missing_column', `${project.name}_k_feature.csv: the header has no column "fix"`);
+        throw new CalibrationError(
+          'csv_missing_column',
+          `${project.name}_k_feature.csv: the header has no column "fix"`,
+        );
       }
       const request = requestForCommit(c.id, rows, [messageForFixLabel(c.fix)]);
       const rules = new Set<string>();
@@ -474,6 +477,8 @@ export interface RiskProjectEvaluation {
   high: { flagged: number; precision: number; recall: number; laPrecision: number; laRecall: number };
   effortRecall: { score: number; linesAdded: number; churn: number; files: number };
   levels: Record<RiskLevel, { commits: number; bugs: number }>;
+  /** The same with no message text (scored like a message naming no issue). */
+  levelsMessagesUnknown: Record<RiskLevel, { commits: number; bugs: number }>;
   pointsGivingRules: number;
 }
 
@@ -565,15 +570,18 @@ export function evaluateScorer(project: PathProject, scorer: Scorer, seed: numbe
   // Lines added flagging the same number of commits (largest first; ties in file order).
   const byLines = test.map((_, i) => i).sort((a, b) => (la[b] ?? 0) - (la[a] ?? 0));
   const laBugs = byLines.slice(0, flagged).reduce((s, i) => s + (test[i]?.bug ?? 0), 0);
-  const levels = Object.fromEntries(RISK_LEVELS.map((l) => [l, { commits: 0, bugs: 0 }])) as Record<
-    RiskLevel,
-    { commits: number; bugs: number }
-  >;
-  scores.forEach((s, i) => {
-    const level = levels[levelForScore(s)];
-    level.commits++;
-    level.bugs += test[i]?.bug ?? 0;
-  });
+  const levelRates = (values: Float64Array) => {
+    const levels = Object.fromEntries(RISK_LEVELS.map((l) => [l, { commits: 0, bugs: 0 }])) as Record<
+      RiskLevel,
+      { commits: number; bugs: number }
+    >;
+    values.forEach((s, i) => {
+      const level = levels[levelForScore(s)];
+      level.commits++;
+      level.bugs += test[i]?.bug ?? 0;
+    });
+    return levels;
+  };
   const share = RISK_SETTINGS.effortShare;
   return {
     scores,
@@ -608,7 +616,8 @@ export function evaluateScorer(project: PathProject, scorer: Scorer, seed: numbe
         churn: effortAwareRecall(churn, test, share),
         files: effortAwareRecall(nf, test, share),
       },
-      levels,
+      levels: levelRates(scores),
+      levelsMessagesUnknown: levelRates(unknown),
       pointsGivingRules: 0,
     } satisfies RiskProjectEvaluation,
   };
@@ -697,7 +706,12 @@ export function renderLevelRates(rows: readonly RiskProjectEvaluation[]): string
         `${r.project} ${RISK_LEVELS.map((l) => (r.levels[l].commits > 0 ? pct(r.levels[l].bugs / r.levels[l].commits) : '–')).join(' / ')}`,
     )
     .join('; ');
-  return `${lines.join('\n')}\n\nPer project (low / medium / high / critical): ${perProject}.`;
+  const unknown = RISK_LEVELS.map((level) => {
+    const commits = rows.reduce((s, r) => s + r.levelsMessagesUnknown[level].commits, 0);
+    const bugs = rows.reduce((s, r) => s + r.levelsMessagesUnknown[level].bugs, 0);
+    return `${level} ${pct(commits / total)} of commits at ${commits > 0 ? pct(bugs / commits) : '–'}`;
+  }).join(', ');
+  return `${lines.join('\n')}\n\nPer project (low / medium / high / critical): ${perProject}.\n\nThe same commits with no message text (scored like a message naming no issue): ${unknown}.`;
 }
 
 export function renderRuleTable(rules: readonly RuleStat[], minCommits = 30): string {
@@ -726,10 +740,12 @@ export function renderFeatureTable(params: RiskModelParams): string {
     (f) =>
       `| ${f.name} | log1p(${RISK_MODEL_FEATURE_LABELS[f.name]}) | ${f.coefficient} | ${f.standardizedCoefficient} | ${(RISK_SETTINGS.pointsPerLogOdds * f.coefficient * Math.LN2).toFixed(1)} |`,
   );
+  const fix = params.issueReference;
   return [
     '| feature | model input | coefficient | per sd | points when the value doubles |',
     '|---|---|---|---|---|',
     ...rows,
+    `| fix | 1 when the change's text names a tracked issue (fitted on Kamei's \`fix\`), else 0 | ${fix.coefficient} | ${fix.standardizedCoefficient} | ${(RISK_SETTINGS.pointsPerLogOdds * fix.coefficient).toFixed(1)} when it fires |`,
   ].join('\n');
 }
 
@@ -851,8 +867,16 @@ training log-loss ${params.fit.meanLogLoss}; intercept ${params.intercept}.
 
 ${renderFeatureTable(params)}
 
-Which features and fitting choices moved the held-out ranking, and why Kamei's \`fix\` is not among them:
-docs/risk-model.md ("Which features moved the ranking").
+**fix** is fitted on the dataset's Kamei \`fix\` column (${pct(params.issueReference.trainingShare)} of the training
+commits): its extractor marked a commit whose message names an issue key that exists in the project's tracker. The
+data has no messages; the product reads the same signal from commit messages, a pull request's title and body and a
+request's description with \`src/domain/risk/issueReference.ts\` (Fixes #123, Bug: 12345, QTBUG-1234, …), an
+approximation of that label that cannot ask the tracker. In the evaluation above each commit carries a message standing
+for its label ("Bug: 1" when fix = 1), so the product's detector and engine score it; "messages unknown" scores the same
+commits with no message at all, which the product scores like a message naming no issue (docs/risk-model.md says why).
+
+Which features and fitting choices moved the held-out ranking: docs/risk-model.md ("Which features moved the
+ranking").
 
 Points: size points = max(0, 70 + ${params.points.pointsPerLogOdds} × η), where η is the linear predictor (20 points
 per doubling of the odds of a later fix; 30, 50 and 70 sit at odds 1:4, 1:2 and 1:1). A rule that fires adds

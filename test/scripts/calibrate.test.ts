@@ -87,7 +87,9 @@ describe('parseJitCsv', () => {
       fix: 0,
     });
     // `fix` is read when the header has it (the risk model needs it; the size model does not).
-    expect(parseJitCsv(',_id,date,bug,ns,nd,nf,entrophy,la,ld\n0,a,1,0,1,1,1,0,1,0\n', 'p.csv')[0]?.fix).toBeUndefined();
+    expect(
+      parseJitCsv(',_id,date,bug,ns,nd,nf,entrophy,la,ld\n0,a,1,0,1,1,1,0,1,0\n', 'p.csv')[0]?.fix,
+    ).toBeUndefined();
   });
 
   it('names the file, line and column of bad input', () => {

@@ -213,12 +213,12 @@ function issueReferenceFinding(scored: ModelScore, model: RiskModel): FactorFind
   }
   if (state.kind === 'unknown') {
     const share = Math.round(100 * model.params.issueReference.trainingShare);
-    const text = `no commit message, PR text or description to read (scored as not a fix; ${share} % of the changes the model learnt from were one)`;
+    const text = 'no commit message, PR text or description to read';
     return {
       factor: 'fixes_tracked_issue',
       points,
       evidence: [{ source: 'metrics', text }],
-      summary: `${label}: unknown, ${text}`,
+      summary: `${label}: unknown, ${text} (scored as not a fix; ${share} % of the changes the model learnt from were)`,
     };
   }
   return undefined;

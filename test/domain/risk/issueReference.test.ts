@@ -63,7 +63,11 @@ describe('where the text comes from', () => {
 
   it('reads commit messages, and per-file descriptions of a deployment JSON', () => {
     const message = parseDeploymentRequest({ ...base, commit_messages: ['refactor', 'Fixes #8'] });
-    expect(issueReferenceState(message)).toEqual({ kind: 'references', reference: 'Fixes #8', source: 'commit_message' });
+    expect(issueReferenceState(message)).toEqual({
+      kind: 'references',
+      reference: 'Fixes #8',
+      source: 'commit_message',
+    });
     const described = parseDeploymentRequest(
       {
         ...base,
