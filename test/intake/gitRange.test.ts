@@ -55,6 +55,12 @@ beforeAll(async () => {
 
   write('docs/README.md', '# Orders\n\nHow to run the service locally.\n');
   await commit('docs', 'Document local setup');
+
+  // On a side branch, so HEAD stays at the docs commit.
+  await git('checkout', '-q', '-b', 'bugfix');
+  write('src/app.ts', 'export const app = 2;\n');
+  await commit('fix', 'Fix the app constant\n\nThe value was off by one.\n\nBug: 4321\nChange-Id: I0123456789abcdef');
+  await git('checkout', '-q', 'main');
 });
 
 afterAll(() => {
@@ -128,6 +134,16 @@ describe('readGitRange against a real repository', () => {
     const risk = assessRisk(request);
     expect(risk.level).toBe('low');
     expect(risk.findings.map((f) => f.factor)).toEqual(['change_size_spread']);
+  });
+
+  it('reads the whole commit message, so a tracker footer shows as "fixes a tracked issue"', async () => {
+    const request = await readGitRange({ repoDir: repo, range: `${commits.docs}..${commits.fix}` });
+    expect(request.commitMessages[0]).toContain('Bug: 4321');
+    const fix = assessRisk(request).findings.find((f) => f.factor === 'fixes_tracked_issue');
+    expect(fix?.evidence).toEqual([{ source: 'commit_message', text: 'Bug: 4321' }]);
+    expect(fix?.points).toBeGreaterThan(0);
+    const plain = await readGitRange({ repoDir: repo, range: `${commits.cache}..${commits.docs}` });
+    expect(assessRisk(plain).findings.some((f) => f.factor === 'fixes_tracked_issue')).toBe(false);
   });
 
   it('caps the diff and says so, keeping exact line counts', async () => {

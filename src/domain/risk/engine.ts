@@ -1,15 +1,18 @@
 /**
  * The risk engine: a deterministic, explainable score for a deployment request.
  *
- *   score = min(100, S + Σ F(f) + C), rounded to 0.1
+ *   score = min(100, S + Σ F(f) + X + C), rounded to 0.1
  *
- *   S + Σ F(f)  the calibrated model (riskModel.ts, risk-model.v3.json), fitted on real commit history:
+ *   S + Σ F(f) + X  the calibrated model (riskModel.ts, risk-model.v3.json), fitted on real commit history:
  *        S     size and spread points (lines added and deleted, files, lines in files that ship, lines added to
  *              files that also lost lines), 20 points per doubling of the odds of a later bug fix;
  *        F(f)  for a content factor f (factors.ts), k·ln(lower 95 % bound of the observed / expected ratio) of the
  *              strongest path rule that raised it, measured on projects the size part was not fitted on. Factors
  *              raised only by unmeasured signals (diff words, descriptions, tags, commit messages, rules without
  *              lift) add 0 points: they are evidence on the card and still drive validators and suggestions.
+ *        X     "fixes a tracked issue": k·w_fix when a commit message, the pull request's text or a description names
+ *              an issue (issueReference.ts), weight fitted on the data's Kamei `fix` label; 0 otherwise, also when
+ *              there is no text at all (the card then says so; riskModel.ts explains why unknown scores as "no").
  *   C    context points about the deployment rather than the change (not measurable on commit history, documented as
  *        such in docs/risk-model.md): +12 no rollback capability, +8 / +4 per critical / high dependency of a detected
  *        factor's type (at most +12), +10 / +5 error budget, +5 a change tagged critical by its author.

@@ -18,7 +18,10 @@ export type Severity = 'low' | 'medium' | 'high';
 export const SEVERITY_RANK: Record<Severity, number> = { low: 1, medium: 2, high: 3 };
 const SEVERITIES: readonly Severity[] = ['low', 'medium', 'high'];
 
-/** Factors detected from content (everything except change_size_spread, which comes from the size model). */
+/**
+ * Factors detected from content (everything except change_size_spread, which comes from the size model, and
+ * fixes_tracked_issue, which comes from the change's messages: issueReference.ts).
+ */
 export type ContentFactor = Exclude<RiskFactor, 'change_size_spread' | 'fixes_tracked_issue'>;
 
 export const FACTOR_LABELS: Record<RiskFactor, string> = {

@@ -56,18 +56,44 @@ describe('the committed model (risk-model.v3.json)', () => {
     (bad.features[0] as { coefficient: number }).coefficient = -0.1;
     expect(() => createRiskModel(bad)).toThrow(RiskModelError);
     expect(() => createRiskModel(bad)).toThrow(/features\.0\.coefficient/);
+    const fix = structuredClone(params) as { issueReference: { coefficient: number; trainingShare: number } };
+    fix.issueReference.coefficient = -0.5;
+    expect(() => createRiskModel(fix)).toThrow(/issueReference\.coefficient/);
+    fix.issueReference.coefficient = 0.5;
+    fix.issueReference.trainingShare = 1.5;
+    expect(() => createRiskModel(fix)).toThrow(/issueReference\.trainingShare/);
+  });
+
+  it('carries the fix weight fitted on the data, and the share of fixes it was fitted on', () => {
+    expect(params.issueReference.trainedOn).toBe('fix');
+    expect(params.issueReference.coefficient).toBeGreaterThan(0);
+    expect(params.issueReference.trainingShare).toBeGreaterThan(0);
+    expect(params.issueReference.trainingShare).toBeLessThan(1);
   });
 });
 
 describe('the score is the model', () => {
   it('is the sum of the findings plus context points, each finding traceable to a feature or a measured rule', () => {
-    for (const text of [SEED, readFileSync(new URL('../fixtures/prior-cli-default.json', import.meta.url), 'utf8')]) {
+    const seedFixing = JSON.stringify({ ...JSON.parse(SEED), commit_messages: ['Fix rounding\n\nBug: 12345'] });
+    for (const text of [
+      SEED,
+      seedFixing,
+      readFileSync(new URL('../fixtures/prior-cli-default.json', import.meta.url), 'utf8'),
+    ]) {
       const b = assessRiskDetailed(parseDeploymentJson(text));
       const sum = b.assessment.findings.reduce((s, f) => s + f.points, 0);
       expect(b.assessment.score).toBeCloseTo(Math.min(100, Math.round((sum + b.contextPoints) * 10) / 10), 6);
       for (const f of b.model.factors) {
         if (f.points > 0) expect(params.pathRules.some((r) => r.id === f.rule?.id && r.coefficient > 0)).toBe(true);
       }
+      const fix = b.assessment.findings.find((f) => f.factor === 'fixes_tracked_issue');
+      if (text === seedFixing) expect(fix?.points).toBeGreaterThan(0);
+      expect(fix?.points ?? 0).toBeCloseTo(
+        b.model.issueReference.state.kind === 'references'
+          ? Math.round(params.points.pointsPerLogOdds * params.issueReference.coefficient * 10) / 10
+          : 0,
+        6,
+      );
     }
   });
 
