@@ -3,7 +3,7 @@
  *
  *   score = min(100, S + Σ F(f) + X + C), rounded to 0.1
  *
- *   S + Σ F(f) + X  the calibrated model (riskModel.ts, risk-model.v3.json), fitted on real commit history:
+ *   S + Σ F(f) + X  the calibrated model (riskModel.ts, risk-model.v4.json), fitted on real commit history:
  *        S     size and spread points (lines added and deleted, files, lines in files that ship, lines added to
  *              files that also lost lines), 20 points per doubling of the odds of a later bug fix;
  *        F(f)  for a content factor f (factors.ts), k·ln(lower 95 % bound of the observed / expected ratio) of the
@@ -68,7 +68,7 @@ export interface AssessRiskOptions {
   requestsPerUserPerMinute?: number;
   /** Evidence kept per factor (default 5). */
   maxEvidence?: number;
-  /** The calibrated model to score with (default: the committed risk-model.v3.json; calibrate passes candidates). */
+  /** The calibrated model to score with (default: the committed risk-model.v4.json; calibrate passes candidates). */
   model?: RiskModel;
 }
 
@@ -169,7 +169,7 @@ export function assessRiskDetailed(request: DeploymentRequest, options: AssessRi
   return { assessment, size, context, factorPoints, contextPoints, scoreLevel, floor, model: scored };
 }
 
-/** `risk-rules-2+risk-model.v3`: the rule set and the calibration, so a score can be reproduced later. */
+/** `risk-rules-2+risk-model.v4`: the rule set and the calibration, so a score can be reproduced later. */
 export function modelVersion(model: RiskModel = defaultRiskModel()): string {
   return `${RISK_RULES_VERSION}+${model.params.modelVersion}`;
 }

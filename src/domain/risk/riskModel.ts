@@ -38,7 +38,7 @@ import type { DeploymentRequest } from '../model.js';
 import { type ContentFactor, type FactorDetection, isNonShippingPath } from './factors.js';
 import { type IssueReferenceState, issueReferenceState } from './issueReference.js';
 import { roundTo, sigmoid } from './logistic.js';
-import defaultParamsJson from './risk-model.v3.json' with { type: 'json' };
+import defaultParamsJson from './risk-model.v4.json' with { type: 'json' };
 import { normalisePath, parentDirectory } from './spread.js';
 
 /**
@@ -144,7 +144,7 @@ export function changedLineBits(linesPerFile: Iterable<number>): number {
 }
 
 // ---------------------------------------------------------------------------------------------------------------
-// Parameters (the shape of risk-model.v3.json)
+// Parameters (the shape of risk-model.v4.json)
 
 const finite = z.number().finite();
 const nonNegative = finite.min(0);
@@ -345,7 +345,7 @@ export function createRiskModel(rawParams: unknown): RiskModel {
 
 let defaultModel: RiskModel | undefined;
 
-/** The committed model (risk-model.v3.json), validated on first use. */
+/** The committed model (risk-model.v4.json), validated on first use. */
 export function defaultRiskModel(): RiskModel {
   defaultModel ??= createRiskModel(defaultParamsJson);
   return defaultModel;

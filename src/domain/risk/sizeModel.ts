@@ -1,7 +1,7 @@
 /**
  * The size-only model v1: the previous size-and-spread term of the risk score, kept as the baseline of
  * docs/calibration.md (appendix) and for its card helpers (summarizeSpread, formatCount). The product now scores with
- * the whole calibrated model in riskModel.ts (risk-model.v3.json).
+ * the whole calibrated model in riskModel.ts (risk-model.v4.json).
  *
  * A logistic regression on log-scaled change metrics (Kamei et al. 2013), fitted by `npm run calibrate`
  * (scripts/calibrate.ts) on about 72,000 real commits of five projects and stored as versioned data in

@@ -22,7 +22,7 @@ function factorSet(text: string): RiskFactor[] {
 
 describe('levels for the seed and the prior CLI examples', () => {
   it('seed (payment schema change + Redis caching + API protobuf, production, 243 lines): critical', () => {
-    // risk-model.v3: 243 added lines in 3 shipping files give the size points (58.9, odds of a later fix near 1:1; the
+    // risk-model.v4: 243 added lines in 3 shipping files give the size points (58.9, odds of a later fix near 1:1; the
     // descriptions name no tracked issue, so the fix feature adds nothing);
     // the database schema change, Redis caching and protobuf serialization are evidence with 0 points (no measured
     // lift); the change touches the declared critical database and high-criticality cache dependencies and the author
@@ -85,7 +85,7 @@ describe('the score', () => {
     const r = parseDeploymentJson(SEED);
     expect(assessRisk(r)).toEqual(assessRisk(r));
     expect(assessRisk(r).modelVersion).toBe(modelVersion());
-    expect(modelVersion()).toBe('risk-rules-2+risk-model.v3');
+    expect(modelVersion()).toBe('risk-rules-2+risk-model.v4');
     expect(assessRisk(r, { modelVersion: 'pinned' }).modelVersion).toBe('pinned');
   });
 

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { parseKeyValueRequest } from '../../../src/domain/chatRequest.js';
 import { parseDeploymentRequest } from '../../../src/domain/request.js';
 import { findIssueReference, issueReferenceState } from '../../../src/domain/risk/issueReference.js';
 
@@ -80,5 +81,10 @@ describe('where the text comes from', () => {
     expect(issueReferenceState(described)).toEqual({ kind: 'references', reference: 'PAY-12', source: 'description' });
     const plain = parseDeploymentRequest({ ...base, commit_messages: ['tidy imports'] });
     expect(issueReferenceState(plain)).toEqual({ kind: 'none' });
+  });
+
+  it('reads a chat request\'s description', () => {
+    const chat = parseKeyValueRequest('service=checkout version=2.4.1 description="Fixes PAY-7: double charge"');
+    expect(issueReferenceState(chat)).toEqual({ kind: 'references', reference: 'PAY-7', source: 'commit_message' });
   });
 });

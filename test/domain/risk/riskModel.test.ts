@@ -28,7 +28,7 @@ const wire = (changes: Record<string, unknown>[], extra: Record<string, unknown>
     ...extra,
   });
 
-describe('the committed model (risk-model.v3.json)', () => {
+describe('the committed model (risk-model.v4.json)', () => {
   it('has non-negative weights; a rule weighs ln of its lower bound only when its lift replicates', () => {
     for (const f of params.features) expect(f.coefficient).toBeGreaterThanOrEqual(0);
     expect(params.features.map((f) => f.name)).toEqual([...RISK_MODEL_FEATURES]);
