@@ -83,7 +83,7 @@ describe('where the text comes from', () => {
     expect(issueReferenceState(plain)).toEqual({ kind: 'none' });
   });
 
-  it('reads a chat request\'s description', () => {
+  it("reads a chat request's description", () => {
     const chat = parseKeyValueRequest('service=checkout version=2.4.1 description="Fixes PAY-7: double charge"');
     expect(issueReferenceState(chat)).toEqual({ kind: 'references', reference: 'PAY-7', source: 'commit_message' });
   });
