@@ -129,7 +129,7 @@ export async function composeApp(config: AppConfig, overrides: ComposeOverrides 
   });
 
   // Redelivered Teams and Slack messages: claimed in the store before the work, done once it is stored.
-  const inboundEvents = new InboundEvents(store);
+  const inboundEvents = new InboundEvents(store, { logger });
   const slack =
     config.slack && slackSurface && slackModule
       ? slackModule.createSlackApp({

@@ -11,7 +11,7 @@ import type { ApprovalEntry } from '../views/contractView.js';
 import { appendAudit } from './auditLog.js';
 import { auditRecord, insertRevision, publishRevision, type RevisionPublication } from './chatPublication.js';
 import { type SqlDriver, type SqlExecutor, StoreError } from './driver.js';
-import { claimInboundEvent, finishInboundEvent, releaseInboundEvent } from './inboundEvents.js';
+import { claimInboundEvent, finishInboundEvent, releaseInboundEvent, renewInboundEvent } from './inboundEvents.js';
 import { DEFAULT_EVENT_TTL_MS } from './pruning.js';
 
 interface DecisionRow {
@@ -358,15 +358,18 @@ export class SqlContractStore implements ChatStore, InboundEventStore {
 
   /** Claims an inbound chat event before its work (./inboundEvents.ts); see src/chat/inboundEvents.ts. */
   claimEvent(source: string, key: string, holder: string, leaseMs: number): Promise<EventClaim> {
-    const doneBefore = new Date(Date.now() - this.eventTtlMs);
-    return claimInboundEvent(this.db, { source, key, holder, leaseMs, doneBefore });
+    return claimInboundEvent(this.db, { source, key, holder, leaseMs, doneTtlMs: this.eventTtlMs });
   }
 
-  finishEvent(source: string, key: string): Promise<void> {
-    return finishInboundEvent(this.db, source, key);
+  renewEvent(source: string, key: string, holder: string, leaseMs: number): Promise<boolean> {
+    return renewInboundEvent(this.db, { source, key, holder, leaseMs });
   }
 
-  releaseEvent(source: string, key: string, holder: string): Promise<void> {
+  finishEvent(source: string, key: string, holder: string): Promise<boolean> {
+    return finishInboundEvent(this.db, source, key, holder);
+  }
+
+  releaseEvent(source: string, key: string, holder: string): Promise<boolean> {
     return releaseInboundEvent(this.db, source, key, holder);
   }
 }

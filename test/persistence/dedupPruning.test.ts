@@ -27,7 +27,7 @@ describe.each(ENGINES)('bounded de-duplication on $name', ({ options }) => {
     /** Claims an event and marks it done at once, as a handled message is; true when it was not done already. */
     const handle = async (source: string, id: string) => {
       if ((await s.claimEvent(source, id, 'replica-a', 30_000)) !== 'claimed') return false;
-      await s.finishEvent(source, id);
+      await s.finishEvent(source, id, 'replica-a');
       return true;
     };
     expect(await handle('slack', 'Ev-fresh')).toBe(true);

@@ -1,11 +1,18 @@
 /**
  * The inbound-event ledger (src/chat/inboundEvents.ts) on every engine: the in-memory one, PGlite, and PostgreSQL
  * when DATABASE_URL is set. A claim is taken once; a done event is a duplicate; a released claim or one whose lease
- * ran out (its claimant crashed) is taken again; concurrent claims of one event leave exactly one claimant.
+ * ran out (its claimant crashed) is taken again; concurrent claims of one event leave exactly one claimant. A holder
+ * renews its claim while the work runs, so work longer than the lease keeps it; once renewals stop, the claim is taken
+ * over after the lease, and the old holder can neither renew it nor mark it done.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
-import { type InboundEventStore, InboundEvents, MemoryInboundEventStore } from '../../src/chat/inboundEvents.js';
+import {
+  type ClaimLogger,
+  type InboundEventStore,
+  InboundEvents,
+  MemoryInboundEventStore,
+} from '../../src/chat/inboundEvents.js';
 import { openPersistentStore, type PersistentStore } from '../../src/persistence/index.js';
 import { DATABASE_URL, uniqueSchema } from './backends.js';
 
@@ -61,7 +68,7 @@ describe.each(ENGINES)('inbound events on $name', (engine) => {
     expect(await b.claimEvent('teams', 'T1:Ev1', 'replica-b', 30_000)).toBe('claimed'); // another surface
     await b.releaseEvent('slack', 'T1:Ev1', 'replica-b'); // not b's claim: kept
     expect(await b.claimEvent('slack', 'T1:Ev1', 'replica-b', 30_000)).toBe('busy');
-    await a.finishEvent('slack', 'T1:Ev1');
+    await a.finishEvent('slack', 'T1:Ev1', 'replica-a');
     expect(await b.claimEvent('slack', 'T1:Ev1', 'replica-b', 30_000)).toBe('done');
     expect(await a.claimEvent('slack', 'T1:Ev1', 'replica-a', 30_000)).toBe('done');
   });
@@ -126,4 +133,119 @@ describe.each(ENGINES)('inbound events on $name', (engine) => {
     expect(await events.once('teams', 'conv:failed', failing)).toBe('continuing');
     await expect.poll(() => opened?.b.claimEvent('teams', 'conv:failed', 'replica-b', 30_000)).toBe('done');
   });
+
+  it('only the holder renews, finishes or releases its claim; a claim taken over is out of its old holder’s hands', async () => {
+    opened = await engine.open();
+    const { a, b } = opened;
+    expect(await a.claimEvent('teams', 'conv:own', 'replica-a', 30_000)).toBe('claimed');
+    expect(await b.renewEvent('teams', 'conv:own', 'replica-b', 30_000)).toBe(false);
+    expect(await b.finishEvent('teams', 'conv:own', 'replica-b')).toBe(false);
+    expect(await b.releaseEvent('teams', 'conv:own', 'replica-b')).toBe(false);
+    expect(await b.claimEvent('teams', 'conv:own', 'replica-b', 30_000)).toBe('busy');
+    expect(await a.renewEvent('teams', 'conv:own', 'replica-a', 30_000)).toBe(true);
+    expect(await b.renewEvent('teams', 'conv:absent', 'replica-b', 30_000)).toBe(false);
+
+    // a's lease runs out and b takes the event over: a's renewal and its late mark-done are refused.
+    expect(await a.claimEvent('teams', 'conv:lost', 'replica-a', 100)).toBe('claimed');
+    await sleep(250);
+    expect(await b.claimEvent('teams', 'conv:lost', 'replica-b', 30_000)).toBe('claimed');
+    expect(await a.renewEvent('teams', 'conv:lost', 'replica-a', 30_000)).toBe(false);
+    expect(await a.finishEvent('teams', 'conv:lost', 'replica-a')).toBe(false);
+    expect(await a.claimEvent('teams', 'conv:lost', 'replica-c', 30_000)).toBe('busy');
+    expect(await b.finishEvent('teams', 'conv:lost', 'replica-b')).toBe(true);
+    expect(await a.claimEvent('teams', 'conv:lost', 'replica-c', 30_000)).toBe('done');
+  });
+
+  it('work running 3 leases keeps its claim; once renewals stop, the claim is taken after the lease', async () => {
+    opened = await engine.open();
+    const { a, b } = opened;
+    const leaseMs = 600;
+    const replica = cuttable(a);
+    const warnings: string[] = [];
+    const logger: ClaimLogger = { warn: (_fields, message) => void warnings.push(message) };
+    const events = new InboundEvents(replica.store, {
+      holder: 'replica-a',
+      leaseMs,
+      renewEveryMs: leaseMs / 4,
+      logger,
+    });
+    let finishTurn: () => void = () => undefined;
+    const continuing = new Promise<void>((resolve) => {
+      finishTurn = resolve;
+    });
+    expect(await events.once('teams', 'conv:slow', async () => ({ continuing }))).toBe('continuing');
+
+    const heldUntil = Date.now() + 3 * leaseMs;
+    const seen: string[] = [];
+    while (Date.now() < heldUntil) {
+      seen.push(await b.claimEvent('teams', 'conv:slow', 'replica-b', leaseMs));
+      await sleep(100);
+    }
+    expect(seen.length).toBeGreaterThan(3);
+    expect(new Set(seen)).toEqual(new Set(['busy']));
+    expect(replica.renewals).toBeGreaterThanOrEqual(3);
+
+    // Replica a loses the database: its renewals fail, and the claim is taken over once the lease runs out.
+    replica.cut = true;
+    expect(await b.claimEvent('teams', 'conv:slow', 'replica-b', 30_000)).toBe('busy');
+    await expect
+      .poll(() => b.claimEvent('teams', 'conv:slow', 'replica-b', 30_000), { timeout: 15_000, interval: 50 })
+      .toBe('claimed');
+
+    // a reaches the database again: its renewal is refused, it stops renewing and says so.
+    replica.cut = false;
+    await expect
+      .poll(() => warnings.some((w) => w.includes('claim lost while its work ran')), { timeout: 10_000 })
+      .toBe(true);
+    const renewalsWhenLost = replica.renewals;
+    await sleep(leaseMs);
+    expect(replica.renewals).toBe(renewalsWhenLost);
+
+    // a's turn ends: its mark-done is refused, so the event stays b's until b finishes it.
+    finishTurn();
+    await expect.poll(() => warnings.some((w) => w.includes('not marked done')), { timeout: 10_000 }).toBe(true);
+    expect(await a.claimEvent('teams', 'conv:slow', 'replica-c', 30_000)).toBe('busy');
+    expect(await b.finishEvent('teams', 'conv:slow', 'replica-b')).toBe(true);
+    expect(await a.claimEvent('teams', 'conv:slow', 'replica-c', 30_000)).toBe('done');
+  });
+
+  it('renewals stop when the work settles, done or failed', async () => {
+    opened = await engine.open();
+    const replica = cuttable(opened.a);
+    const leaseMs = 300;
+    const events = new InboundEvents(replica.store, { leaseMs, renewEveryMs: leaseMs / 4 });
+    const slowly = async () => {
+      await sleep(leaseMs);
+      return undefined;
+    };
+    expect(await events.once('slack', 'T1:EvSlow', slowly)).toBe('done');
+    const failing = async () => {
+      await sleep(leaseMs);
+      throw new Error('post failed');
+    };
+    await expect(events.once('slack', 'T1:EvFailing', failing)).rejects.toThrow('post failed');
+    expect(replica.renewals).toBeGreaterThan(0);
+    const renewals = replica.renewals;
+    await sleep(leaseMs);
+    expect(replica.renewals).toBe(renewals);
+  });
 });
+
+/** A replica's handle on the ledger whose renewals fail while `cut` (its database connection is lost). */
+function cuttable(store: InboundEventStore) {
+  const replica = {
+    cut: false,
+    renewals: 0,
+    store: {
+      claimEvent: (...args) => store.claimEvent(...args),
+      finishEvent: (...args) => store.finishEvent(...args),
+      releaseEvent: (...args) => store.releaseEvent(...args),
+      renewEvent: async (...args) => {
+        replica.renewals += 1;
+        if (replica.cut) throw new Error('connection lost');
+        return store.renewEvent(...args);
+      },
+    } satisfies InboundEventStore as InboundEventStore,
+  };
+  return replica;
+}

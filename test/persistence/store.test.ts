@@ -266,7 +266,7 @@ describe.each(BACKENDS)('store on $name', (backend) => {
       await store.saveConversationRef('teams', 'conv-1', { conversation: { id: 'conv-1' } });
       expect(await store.getConversationRef('teams', 'conv-1')).toEqual({ conversation: { id: 'conv-1' } });
       expect(await store.claimEvent('slack', 'T1:Ev1', 'replica-a', 30_000)).toBe('claimed');
-      await store.finishEvent('slack', 'T1:Ev1');
+      await store.finishEvent('slack', 'T1:Ev1', 'replica-a');
       expect(await store.claimEvent('slack', 'T1:Ev1', 'replica-b', 30_000)).toBe('done');
     });
 
