@@ -125,29 +125,37 @@ export class InboundEvents {
   /** Renews the claim every `renewEveryMs` until stopped or lost; one renewal in flight at a time. */
   private keepClaimed(source: string, key: string): { stop(): void } {
     let inFlight = false;
+    let stopped = false;
     const timer = setInterval(() => {
-      if (inFlight) return;
+      if (inFlight || stopped) return;
       inFlight = true;
       this.store
         .renewEvent(source, key, this.holder, this.leaseMs)
         .then((held) => {
-          if (held) return;
+          // A renewal still in flight when the work settled may find the event done already: nothing was lost.
+          if (held || stopped) return;
           clearInterval(timer);
           this.logger.warn(
             { source, key, holder: this.holder },
             'inbound event claim lost while its work ran: another replica took it over; renewals stopped',
           );
         })
-        .catch((err: unknown) =>
+        .catch((err: unknown) => {
           // The lease may still hold: the next renewal tries again.
-          this.logger.warn({ err, source, key, holder: this.holder }, 'inbound event claim could not be renewed'),
-        )
+          if (!stopped)
+            this.logger.warn({ err, source, key, holder: this.holder }, 'inbound event claim could not be renewed');
+        })
         .finally(() => {
           inFlight = false;
         });
     }, this.renewEveryMs);
     timer.unref();
-    return { stop: () => clearInterval(timer) };
+    return {
+      stop: () => {
+        stopped = true;
+        clearInterval(timer);
+      },
+    };
   }
 }
 

@@ -213,7 +213,9 @@ describe.each(ENGINES)('inbound events on $name', (engine) => {
     opened = await engine.open();
     const replica = cuttable(opened.a);
     const leaseMs = 300;
-    const events = new InboundEvents(replica.store, { leaseMs, renewEveryMs: leaseMs / 4 });
+    const warnings: string[] = [];
+    const logger: ClaimLogger = { warn: (_fields, message) => void warnings.push(message) };
+    const events = new InboundEvents(replica.store, { leaseMs, renewEveryMs: leaseMs / 4, logger });
     const slowly = async () => {
       await sleep(leaseMs);
       return undefined;
@@ -228,6 +230,7 @@ describe.each(ENGINES)('inbound events on $name', (engine) => {
     const renewals = replica.renewals;
     await sleep(leaseMs);
     expect(replica.renewals).toBe(renewals);
+    expect(warnings).toEqual([]);
   });
 });
 
