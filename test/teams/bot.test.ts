@@ -20,7 +20,7 @@ import { BACKENDS } from '../persistence/backends.js';
 import { APPROVER_A, APPROVER_B, DEVELOPER, OUTSIDER, startTestBot, type TestBot } from './support.js';
 
 const HIGH_RISK =
-  'service=checkout version=2.4.0 files=db/migrations/001_add_index.sql:40,src/api/cart.ts:80 rollback=true';
+  'service=checkout version=2.4.0 files=db/migrations/001_add_index.sql:120,src/api/cart.ts:240 rollback=true';
 const LOW_RISK = 'service=checkout version=2.4.1 files=src/ui/button.tsx:10 rollback=true';
 
 interface CardAction {
