@@ -97,7 +97,8 @@ const FAMILIES: Family[] = [
 
 function buildContract(): BenchContract {
   const sim = createSimulator({ scenario: 'healthy', seed: 1, latency: LATENCY });
-  const q = sim.describe().healthyQuantilesMs;
+  const healthy = sim.describe();
+  const q = healthy.healthyQuantilesMs;
   const level = DEFAULT_POLICY.levels.high;
   const ev = DEFAULT_POLICY.minimumEvidence;
   const window = DEFAULT_POLICY.guardrailWindowSeconds;
@@ -144,6 +145,12 @@ function buildContract(): BenchContract {
     targetErrorRatePercent: 0.1,
     warmupIntervals: options.warmupIntervals,
     horizonIntervals: 2 * planned,
+    // The service's figures as a request states them: the healthy simulator's error rate and latency.
+    today: {
+      currentErrorRatePercent: healthy.baseErrorRate * 100,
+      currentP95LatencyMs: q.p95,
+      currentP99LatencyMs: q.p99,
+    },
   };
 }
 

@@ -237,7 +237,12 @@ function draft(service: string, reference: readonly Row[]): Drafted {
   // the canary's traffic at every step).
   const plannedIntervals = guardianRolloutPlan(
     { ...contract.terms, targetErrorRatePercent: contract.deployment.slo.targetErrorRatePercent },
-    { policy, serviceQps: contract.deployment.slo.currentQps, canaryServesAllTraffic: true },
+    {
+      policy,
+      serviceQps: contract.deployment.slo.currentQps,
+      today: contract.deployment.slo,
+      canaryServesAllTraffic: true,
+    },
   ).intervals;
   return {
     contract,
@@ -255,6 +260,7 @@ function draft(service: string, reference: readonly Row[]): Drafted {
       warmupIntervals: judge.options.warmupIntervals,
       horizonIntervals: plannedIntervals,
       serviceQps: contract.deployment.slo.currentQps,
+      today: contract.deployment.slo,
       canaryServesAllTraffic: true,
     },
   };

@@ -40,6 +40,7 @@ export class ChaosNegotiatorController implements Controller {
     const judge = guardianJudgeConfiguration(judgeTerms);
     terms.plannedSeconds = guardianRolloutPlan(judgeTerms, {
       ...(contract.serviceQps !== undefined ? { serviceQps: contract.serviceQps } : {}),
+      ...(contract.today !== undefined ? { today: contract.today } : {}),
       canaryServesAllTraffic: contract.canaryServesAllTraffic === true,
     }).seconds;
     const apply = (effects: RolloutEffect[], nextIndex: number) => {

@@ -2,6 +2,7 @@
  * Shared vocabulary of the judge benchmark: the contract every controller applies, the ramp plan and the outcome of
  * one simulated rollout.
  */
+import type { ServiceToday } from '../../src/domain/judge/passEvidence.js';
 import type { IntervalMetrics } from '../../src/domain/metrics.js';
 import type { Guardrail } from '../../src/domain/model.js';
 
@@ -34,6 +35,8 @@ export interface BenchContract {
    * plans the rollout from it as the worker does (guardianRolloutPlan), so it asks a person at the same time.
    */
   serviceQps?: number;
+  /** The service's error rate and latency as the contract states them (the healthy canary its plan expects). */
+  today?: ServiceToday;
   /** The rows are recorded, not served at the guardian's weights (a replay): the canary serves all the traffic. */
   canaryServesAllTraffic?: boolean;
 }

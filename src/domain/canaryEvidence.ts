@@ -20,21 +20,18 @@
  *
  * Latency guardrails (`planLatencyEvidence`): the judge PASSes pXX < T when the upper bound (1 − passAlpha) of the
  * canary's share of requests slower than T is below 1 − XX % (latencyEvidence.ts). A healthy canary's share is
- * today's, s0, read off the current p95 and p99 (log-normal between them). The requests a healthy canary needs to
- * PASS with the policy's power are
- *
- *     n = max( minRequests, ( z₁₋passα · √(t·(1 − t)) + z_power · √(s0·(1 − s0)) )² / (t − s0)² ),   t = 1 − XX %,
- *
- * gathered at the first step's share (the PASS evidence spans the rollout, so later steps only add). The block says
- * whether that fits the first step's minimum duration (adequate) and the rollout's planned time; a rollout that
- * cannot conclude asks a person at the planned time (the rollout state machine), so the note says that too.
+ * today's, s0, read off the current p95 and p99 (log-normal between them); the requests it needs to PASS with the
+ * policy's power are judge/passEvidence.ts's, gathered at the first step's share (the PASS evidence spans the
+ * rollout, so later steps only add). The block says whether that fits the first step's minimum duration (adequate)
+ * and the rollout's planned time, which gives the first step that time (rollout/plan.ts); a rollout that cannot
+ * conclude asks a person at the planned time (the rollout state machine), so the note says that too.
  */
 
-import jStat from 'jstat';
 import { durationText } from './durationText.js';
 import { guardianRolloutPlan } from './judge/configuration.js';
+import { normalQuantile } from './judge/distributions.js';
 import { DEFAULT_JUDGE_OPTIONS } from './judge/judge.js';
-import { shareAboveKnownQuantiles } from './judge/latencyEvidence.js';
+import { passRequirement } from './judge/passEvidence.js';
 import type { CanaryEvidencePlan, ContractTerms, Guardrail, LatencyEvidencePlan, ServiceSlo } from './model.js';
 import type { Policy } from './policy.js';
 
@@ -139,15 +136,6 @@ export function minimumDetectableEffect(p0: number, available: number, zAlpha: n
   return hi;
 }
 
-/**
- * Inverse of the standard normal CDF (Acklam's rational approximation, relative error < 1.2e-9), so the domain needs
- * no untyped statistics package for two quantiles.
- */
-export function normalQuantile(p: number): number {
-  if (!(p > 0 && p < 1)) throw new RangeError(`normalQuantile: p must be in (0, 1), got ${p}`);
-  return jStat.normal.inv(p, 0, 1);
-}
-
 function clamp01(x: number): number {
   return Math.min(1, Math.max(0, x));
 }
@@ -184,7 +172,7 @@ export function planContractEvidence(slo: ServiceSlo, terms: ContractTerms, poli
   // step's minimum requests at its share of today's traffic): the same plan the rollout worker asks a person at.
   const plannedSeconds = guardianRolloutPlan(
     { ...terms, targetErrorRatePercent: slo.targetErrorRatePercent },
-    { policy, serviceQps: slo.currentQps },
+    { policy, serviceQps: slo.currentQps, today: slo },
   ).seconds;
   const latency = terms.guardrails
     .filter((g): g is Guardrail & { metric: 'latency_p95' | 'latency_p99' } => g.metric !== 'error_rate')
@@ -237,30 +225,28 @@ export interface ErrorPassEvidenceInput {
 }
 
 /**
- * How long a canary as healthy as today takes to PASS the error guardrail: the judge PASSes when the upper bound
- * (1 − passAlpha) of the canary's error rate is below the threshold T, so at today's rate p0 it needs
- * n = max(minRequests, (z₁₋passα·√(T(1 − T)) + z_power·√(p0(1 − p0)))² / (T − p0)²) requests, gathered at the first
- * step's share (the PASS evidence spans the rollout). The closer today's rate is to the guardrail, the longer; a
- * rollout that cannot conclude in its planned time asks a person then.
+ * How long a canary as healthy as today takes to PASS the error guardrail (the requests: judge/passEvidence.ts),
+ * gathered at the first step's share (the PASS evidence spans the rollout). The closer today's rate is to the
+ * guardrail, the longer; the rollout plan gives the first step that time, and a rollout that still cannot conclude
+ * asks a person at its planned time.
  */
 export function planErrorPassEvidence(input: ErrorPassEvidenceInput): {
   requestsNeeded: number;
   secondsNeeded: number;
   note: string;
 } {
-  const t = clamp01(input.guardrail.threshold / 100);
-  const p0 = clamp01(input.currentErrorRatePercent / 100);
   const head = `a canary at today's ${fmt(input.currentErrorRatePercent)} % errors`;
-  if (p0 >= t)
+  const { requests: needed } = passRequirement(
+    input.guardrail,
+    { currentErrorRatePercent: input.currentErrorRatePercent, currentP95LatencyMs: 0, currentP99LatencyMs: 0 },
+    input,
+  );
+  if (needed === null)
     return {
       requestsNeeded: -1,
       secondsNeeded: -1,
       note: `${head} can never show it is below ${fmt(input.guardrail.threshold)} %`,
     };
-  const num =
-    normalQuantile(1 - input.passAlpha) * Math.sqrt(t * (1 - t)) +
-    normalQuantile(input.power) * Math.sqrt(p0 * (1 - p0));
-  const needed = Math.ceil(Math.max(input.guardrail.minimumEvidence.minRequests, (num * num) / (t - p0) ** 2));
   const rate = input.qps * ((input.firstStepPercent ?? 100) / 100);
   if (!(rate > 0)) {
     return {
@@ -302,14 +288,13 @@ export interface LatencyEvidenceInput {
 export function planLatencyEvidence(input: LatencyEvidenceInput): LatencyEvidencePlan {
   const g = input.guardrail;
   const name = g.metric === 'latency_p99' ? 'p99' : 'p95';
-  const t = g.metric === 'latency_p99' ? 0.01 : 0.05;
-  const s0 = shareAboveKnownQuantiles(
-    [
-      [0.95, input.currentP95Ms],
-      [0.99, input.currentP99Ms],
-    ],
-    g.threshold,
+  const requirement = passRequirement(
+    g,
+    { currentErrorRatePercent: 0, currentP95LatencyMs: input.currentP95Ms, currentP99LatencyMs: input.currentP99Ms },
+    input,
   );
+  const t = requirement.allowedShare;
+  const s0 = requirement.todayShare;
   const head = `${name} < ${fmt(g.threshold)} ms`;
   const base = {
     metric: g.metric,
@@ -318,7 +303,8 @@ export function planLatencyEvidence(input: LatencyEvidenceInput): LatencyEvidenc
   };
   // Without today's figures, assume a healthy canary sits at half the allowed share.
   const expected = s0 ?? t / 2;
-  if (expected >= t) {
+  const needed = requirement.requests;
+  if (needed === null) {
     return {
       ...base,
       expectedSlowPercent: round(expected * 100, 3),
@@ -329,10 +315,6 @@ export function planLatencyEvidence(input: LatencyEvidenceInput): LatencyEvidenc
       note: `${head}: today about ${fmt(round(expected * 100, 2))} % of requests are already slower (${fmt(t * 100)} % allowed): a canary like today's can never pass it; renegotiate the guardrail`,
     };
   }
-  const zPass = normalQuantile(1 - input.passAlpha);
-  const zPower = normalQuantile(input.power);
-  const num = zPass * Math.sqrt(t * (1 - t)) + zPower * Math.sqrt(expected * (1 - expected));
-  const needed = Math.ceil(Math.max(g.minimumEvidence.minRequests, (num * num) / (t - expected) ** 2));
   const rate = input.qps * ((input.firstStepPercent ?? 100) / 100);
   const today =
     s0 === null

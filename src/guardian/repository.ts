@@ -5,6 +5,7 @@
  * implementation is on the store (PGlite / PostgreSQL); the in-memory one serves tests and the terminal simulator.
  */
 import type { RollbackStepReport } from '../actuators/ports.js';
+import type { ServiceToday } from '../domain/judge/passEvidence.js';
 import type { JudgeState } from '../domain/judge/types.js';
 import type { IntervalMetrics } from '../domain/metrics.js';
 import type { Guardrail, RampSchedule, RollbackPlan } from '../domain/model.js';
@@ -27,6 +28,8 @@ export interface RolloutTermsSnapshot {
   rollbackPlan: RollbackPlan;
   /** The service's requests per second when the contract was approved (its plan's traffic); absent in older records. */
   serviceQps?: number;
+  /** The service's error rate and latency when the contract was approved (its plan's healthy canary); absent in older records. */
+  today?: ServiceToday;
 }
 
 export interface RolloutTarget {

@@ -80,6 +80,11 @@ export class GuardianService implements RolloutControl {
         targetErrorRatePercent: deployment.slo.targetErrorRatePercent,
         rollbackPlan: contract.rollbackPlan,
         serviceQps: deployment.slo.currentQps,
+        today: {
+          currentErrorRatePercent: deployment.slo.currentErrorRatePercent,
+          currentP95LatencyMs: deployment.slo.currentP95LatencyMs,
+          currentP99LatencyMs: deployment.slo.currentP99LatencyMs,
+        },
       },
       state: initialRolloutState(),
       history: [],

@@ -221,6 +221,7 @@ class RolloutRun {
     const plan = guardianRolloutPlan(terms, {
       ...(this.options.policy ? { policy: this.options.policy } : {}),
       ...(terms.serviceQps !== undefined ? { serviceQps: terms.serviceQps } : {}),
+      ...(terms.today !== undefined ? { today: terms.today } : {}),
       canaryServesAllTraffic: this.options.recordedMetrics === true,
     });
     return { ramp: terms.ramp, plannedSeconds: plan.seconds };

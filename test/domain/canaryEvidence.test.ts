@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import {
   minimumDetectableEffect,
-  normalQuantile,
   planCanaryEvidence,
   planErrorPassEvidence,
   planLatencyEvidence,
   requestsNeeded,
 } from '../../src/domain/canaryEvidence.js';
+import { normalQuantile } from '../../src/domain/judge/distributions.js';
 
 const base = { alpha: 0.05, power: 0.8 };
 

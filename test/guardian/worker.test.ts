@@ -124,6 +124,20 @@ describe('rollout worker on the simulator', () => {
     expect(h.finished.map((r) => r.state.phase)).toEqual(['promoted']);
   });
 
+  it('keeps the service’s figures of the approved contract with the rollout, for the plan its deadline follows', async () => {
+    const h = harness({ scenario: 'healthy' });
+    const contract = approvedContract();
+    await h.guardian.command({ kind: 'start', contract, actor, thread });
+    const record = await h.repository.findByContract(contract.id);
+    const slo = contract.deployment.slo;
+    expect(record?.terms.serviceQps).toBe(slo.currentQps);
+    expect(record?.terms.today).toEqual({
+      currentErrorRatePercent: slo.currentErrorRatePercent,
+      currentP95LatencyMs: slo.currentP95LatencyMs,
+      currentP99LatencyMs: slo.currentP99LatencyMs,
+    });
+  });
+
   it('rolls back an error spike and reports every rollback step', async () => {
     const h = harness({ scenario: 'error-spike' });
     const contract = approvedContract();

@@ -100,7 +100,12 @@ async function replay(file: string, options: ReplayCliOptions, deps: CliDeps): P
     // The plan the worker asks a person at (the rows are the canary's traffic at every step).
     const plan = guardianRolloutPlan(
       { ...contract.terms, targetErrorRatePercent: contract.deployment.slo.targetErrorRatePercent },
-      { policy: replayPolicy, serviceQps: contract.deployment.slo.currentQps, canaryServesAllTraffic: true },
+      {
+        policy: replayPolicy,
+        serviceQps: contract.deployment.slo.currentQps,
+        today: contract.deployment.slo,
+        canaryServesAllTraffic: true,
+      },
     );
     out(
       `  planned ${plan.intervals} intervals (${[...plan.steps, plan.bake].map((p) => p.intervals).join(' + ')}): a rollout still undecided past it asks a person\n`,

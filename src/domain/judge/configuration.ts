@@ -27,6 +27,7 @@ import type { Guardrail, RampSchedule } from '../model.js';
 import { DEFAULT_POLICY, type Policy } from '../policy.js';
 import { planRollout, type RolloutPlan } from '../rollout/plan.js';
 import { DEFAULT_JUDGE_OPTIONS } from './judge.js';
+import { requestsBeforeFirstPass, type ServiceToday } from './passEvidence.js';
 import { JudgeInputError, type JudgeOptions } from './types.js';
 
 /** A new version's cold start: left out of every check except the kill switch. */
@@ -89,22 +90,38 @@ export function windowHolding(intervals: number, intervalSeconds: number): numbe
 
 /**
  * The rollout's planned time under the guardian's configuration (rollout/plan.ts): the warm-up and evidence windows
- * this configuration needs before the first PASS, each step's minimum requests at the canary's rate, whole intervals.
- * `serviceQps` is the service's request rate (the contract's current qps; unknown or 0: requests add no time). The
- * canary serves its step's share of it, except when `canaryServesAllTraffic` (a replay: the recorded rows are the
- * canary's metrics whatever weight the guardian chose).
+ * this configuration needs before the first PASS, the requests a canary as healthy as `today` needs for that PASS
+ * (judge/passEvidence.ts, at this configuration's passAlpha and the policy's power), each step's minimum requests at
+ * the canary's rate, whole intervals. `serviceQps` is the service's request rate (the contract's current qps; unknown
+ * or 0: requests add no time). The canary serves its step's share of it, except when `canaryServesAllTraffic` (a
+ * replay: the recorded rows are the canary's metrics whatever weight the guardian chose). Without `today` (a rollout
+ * stored before the plan knew it) only the minimum requests count.
  */
 export function guardianRolloutPlan(
   terms: GuardianJudgeTerms & { ramp: Pick<RampSchedule, 'steps' | 'bakeTimeSeconds'> },
-  context: { intervalSeconds?: number; policy?: Policy; serviceQps?: number; canaryServesAllTraffic?: boolean } = {},
+  context: {
+    intervalSeconds?: number;
+    policy?: Policy;
+    serviceQps?: number;
+    today?: ServiceToday;
+    canaryServesAllTraffic?: boolean;
+  } = {},
 ): RolloutPlan {
   const configuration = guardianJudgeConfiguration(terms, context);
   const qps = context.serviceQps ?? 0;
+  const policy = context.policy ?? DEFAULT_POLICY;
+  const firstPassRequests = context.today
+    ? requestsBeforeFirstPass(configuration.guardrails, context.today, {
+        passAlpha: configuration.options.passAlpha,
+        power: policy.canaryEvidence.power,
+      })
+    : null;
   return planRollout({
     ramp: { ...terms.ramp, analysisIntervalSeconds: configuration.intervalSeconds },
     warmupIntervals: configuration.options.warmupIntervals,
     evidenceIntervals: Math.max(1, ...configuration.guardrails.map((g) => g.minimumEvidence.minIntervals)),
     canaryRequestsPerSecond: (percent) =>
       qps > 0 ? (context.canaryServesAllTraffic ? qps : (qps * percent) / 100) : null,
+    firstPassRequests,
   });
 }

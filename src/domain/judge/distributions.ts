@@ -87,6 +87,12 @@ export function erfc(x: number): number {
   return jStat.erfc(x);
 }
 
+/** Inverse of the standard normal CDF. */
+export function normalQuantile(p: number): number {
+  if (!(p > 0 && p < 1)) throw new RangeError(`normalQuantile: p must be in (0, 1), got ${p}`);
+  return jStat.normal.inv(p, 0, 1);
+}
+
 /** P(Z ≥ z) for a standard normal Z. */
 export function normalUpperTail(z: number): number {
   return 0.5 * erfc(z / Math.SQRT2);

@@ -8,8 +8,11 @@
  * - its minimum duration, rounded up to whole intervals;
  * - the time its minimum canary requests take at the canary's request rate at that step, when the rate is known;
  * - one interval (a step ends at a verdict);
- * and the first phase (the first step, or the bake when there is none) at least the warm-up intervals plus the
- * intervals a guardrail window must hold before the judge can PASS. The bake lasts its time rounded up to intervals.
+ * and the first phase (the first step, or the bake when there is none) at least the warm-up intervals plus the longer
+ * of the intervals a guardrail window must hold before the judge can PASS and the time a canary as healthy as the
+ * service is today takes to gather the requests of its first PASS at that phase's rate (judge/passEvidence.ts): the
+ * plan is what a healthy canary needs, not the fastest a rollout could conceivably go. The bake lasts its time rounded
+ * up to intervals.
  * At a 5-minute interval a high-risk ramp (three 420 s steps, 1,800 s bake, 1 warm-up interval, windows of 3) is
  * 4 + 2 + 2 + 6 = 14 intervals, not the 10.2 the minimum durations alone add up to.
  */
@@ -23,6 +26,11 @@ export interface RolloutPlanInput {
   evidenceIntervals: number;
   /** The canary's requests per second at a step's traffic share; null when unknown (requests then add no time). */
   canaryRequestsPerSecond: (trafficPercent: number) => number | null;
+  /**
+   * Requests a canary as healthy as today needs before its first PASS (judge/passEvidence.ts); null or absent when
+   * unknown or when no guardrail can pass (then they add no time).
+   */
+  firstPassRequests?: number | null;
 }
 
 export interface PlannedPhase {
@@ -42,8 +50,16 @@ export interface RolloutPlan {
 
 export function planRollout(input: RolloutPlanInput): RolloutPlan {
   const interval = input.ramp.analysisIntervalSeconds;
-  const firstVerdict = Math.max(1, input.warmupIntervals + input.evidenceIntervals);
   const whole = (seconds: number) => Math.max(1, Math.ceil(seconds / interval - 1e-9));
+  const firstVerdictAt = (trafficPercent: number) => {
+    let evidence = input.evidenceIntervals;
+    const rate = input.canaryRequestsPerSecond(trafficPercent);
+    const requests = input.firstPassRequests ?? null;
+    if (rate !== null && rate > 0 && requests !== null && requests > 0) {
+      evidence = Math.max(evidence, whole(requests / rate));
+    }
+    return Math.max(1, input.warmupIntervals + evidence);
+  };
   const steps: PlannedPhase[] = input.ramp.steps
     .filter((s) => s.trafficPercent < 100)
     .map((s, index) => {
@@ -57,13 +73,13 @@ export function planRollout(input: RolloutPlanInput): RolloutPlan {
         const forRequests = whole(s.minRequests / rate);
         if (forRequests > phase.intervals) phase = { ...phase, intervals: forRequests, setBy: 'requests' };
       }
-      if (index === 0 && firstVerdict > phase.intervals)
-        phase = { ...phase, intervals: firstVerdict, setBy: 'evidence' };
+      const firstVerdict = index === 0 ? firstVerdictAt(s.trafficPercent) : 0;
+      if (firstVerdict > phase.intervals) phase = { ...phase, intervals: firstVerdict, setBy: 'evidence' };
       return phase;
     });
   let bake: PlannedPhase = { trafficPercent: 100, intervals: whole(input.ramp.bakeTimeSeconds), setBy: 'duration' };
-  if (steps.length === 0 && firstVerdict > bake.intervals)
-    bake = { ...bake, intervals: firstVerdict, setBy: 'evidence' };
+  if (steps.length === 0 && firstVerdictAt(100) > bake.intervals)
+    bake = { ...bake, intervals: firstVerdictAt(100), setBy: 'evidence' };
   const intervals = steps.reduce((a, s) => a + s.intervals, 0) + bake.intervals;
   return { steps, bake, intervals, seconds: intervals * interval };
 }

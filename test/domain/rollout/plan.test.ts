@@ -91,4 +91,38 @@ describe('planRollout: the time the guardian needs when every verdict passes', (
     // At 60 s the cold start is one interval and the windows fit in the 420 s steps.
     expect(guardianRolloutPlan(terms, { intervalSeconds: 60 }).seconds).toBe(3060);
   });
+
+  it('plans the time a canary as healthy as today needs for its first PASS, not only the windows', () => {
+    // PetSite as the replay benchmark drafts it: 0.226 % errors today against a 0.4 % guardrail, 1.61 requests/s.
+    const guardrails = [
+      {
+        metric: 'error_rate' as const,
+        comparator: '<' as const,
+        threshold: 0.4,
+        unit: '%' as const,
+        windowSeconds: 900,
+        minimumEvidence: { minRequests: 500, minIntervals: 3 },
+        basis: 'test',
+      },
+    ];
+    const terms = { guardrails, ramp: high(300), targetErrorRatePercent: 0.1 };
+    const today = { currentErrorRatePercent: 0.226, currentP95LatencyMs: 319, currentP99LatencyMs: 483 };
+    const qps = 1.61;
+    const without = guardianRolloutPlan(terms, { serviceQps: qps, canaryServesAllTraffic: true });
+    const withToday = guardianRolloutPlan(terms, { serviceQps: qps, canaryServesAllTraffic: true, today });
+    expect(without.steps[0]).toEqual({ trafficPercent: 10, intervals: 4, setBy: 'evidence' });
+    // 4,825 requests (judge/passEvidence.ts) at 483 an interval: ten intervals after the warm-up one.
+    expect(withToday.steps[0]).toEqual({ trafficPercent: 10, intervals: 11, setBy: 'evidence' });
+    expect(withToday.intervals).toBe(without.intervals + 7);
+    // Live, the 10 % canary sees a tenth of it: 4,825 requests at 0.161/s are 100 intervals, plus the warm-up.
+    const live = guardianRolloutPlan(terms, { serviceQps: qps, today });
+    expect(live.steps[0]).toEqual({ trafficPercent: 10, intervals: 101, setBy: 'evidence' });
+    // A service already at its guardrail can never pass: the plan cannot help, the rollout asks a person at it.
+    const hopeless = guardianRolloutPlan(terms, {
+      serviceQps: qps,
+      canaryServesAllTraffic: true,
+      today: { ...today, currentErrorRatePercent: 0.5 },
+    });
+    expect(hopeless.intervals).toBe(without.intervals);
+  });
 });
