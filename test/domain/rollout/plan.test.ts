@@ -114,9 +114,14 @@ describe('planRollout: the time the guardian needs when every verdict passes', (
     // 4,825 requests (judge/passEvidence.ts) at 483 an interval: ten intervals after the warm-up one.
     expect(withToday.steps[0]).toEqual({ trafficPercent: 10, intervals: 11, setBy: 'evidence' });
     expect(withToday.intervals).toBe(without.intervals + 7);
-    // Live, the 10 % canary sees a tenth of it: 4,825 requests at 0.161/s are 100 intervals, plus the warm-up.
+    // Live, the 10 % canary sees a tenth of it: 4,825 requests at 0.161/s would take 100 intervals plus the warm-up,
+    // but the first PASS may at most double the plan (41 intervals without it): the first step gets 21 + 41, and a
+    // rollout still undecided then asks a person instead of holding for hours more.
+    const liveWithout = guardianRolloutPlan(terms, { serviceQps: qps });
     const live = guardianRolloutPlan(terms, { serviceQps: qps, today });
-    expect(live.steps[0]).toEqual({ trafficPercent: 10, intervals: 101, setBy: 'evidence' });
+    expect(liveWithout.intervals).toBe(41);
+    expect(live.steps[0]).toEqual({ trafficPercent: 10, intervals: 21 + 41, setBy: 'evidence' });
+    expect(live.intervals).toBe(2 * liveWithout.intervals);
     // A service already at its guardrail can never pass: the plan cannot help, the rollout asks a person at it.
     const hopeless = guardianRolloutPlan(terms, {
       serviceQps: qps,
