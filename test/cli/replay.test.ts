@@ -112,6 +112,42 @@ describe('chaos replay', () => {
     expect(r.stdout).toContain('5 intervals of 60 s');
   });
 
+  it('plans the time a healthy canary needs for its first PASS, and a healthy low-traffic rollout finishes in it', async () => {
+    // PetSite-like: 1.61 requests/s (483 a 5-minute row), 0.226 % errors today against the high-risk 0.4 % guardrail,
+    // so its first PASS needs about 4,825 requests: ten rows after the warm-up one, not the 3 the windows need.
+    const deployment = await file(
+      'petsite.json',
+      JSON.stringify({
+        deployment_id: 'petsite-43',
+        service_name: 'PetSite',
+        environment: 'production',
+        version: 'v43',
+        previous_version: 'v42',
+        changes: [{ file_path: 'src/app.ts', change_type: 'modify', lines_changed: 40, description: 'checkout' }],
+        current_error_rate_percent: 0.226,
+        current_p95_latency_ms: 318.8,
+        current_p99_latency_ms: 483.1,
+        target_error_rate_percent: 0.1,
+        current_qps: 1.61,
+        rollback_capability: true,
+      }),
+    );
+    const rows = ['timestamp,requests,errors,p50_ms,p95_ms,p99_ms'];
+    for (let i = 0; i < 30; i++) rows.push(`${new Date(T0 + i * 300_000).toISOString()},483,1,120,300,450`);
+    const metrics = await file('petsite.csv', `${rows.join('\n')}\n`);
+    const table = await run(['replay', deployment, '--metrics', metrics, '--risk-level', 'high']);
+    expect(table.code).toBe(0);
+    expect(table.stdout).toContain('planned 23 intervals (11 + 3 + 3 + 6)');
+    const r = await run(['replay', deployment, '--metrics', metrics, '--risk-level', 'high', '--json']);
+    const lines = jsonLines(r.stdout);
+    const summary = (lines.pop() as { summary: Record<string, number> }).summary;
+    expect(summary).toMatchObject({ rollouts: 1, promotions: 1, rollbacks: 0, asks: 0 });
+    const promoted = lines.findIndex((l) => l.action === 'promote');
+    expect(promoted + 1).toBeLessThanOrEqual(23);
+    // Slower than the 16 intervals a plan without the first PASS's evidence would have promised.
+    expect(promoted + 1).toBeGreaterThan(16);
+  });
+
   it('honours --interval: two rows per interval are merged', async () => {
     const metrics = await file(
       'fine.csv',
