@@ -202,7 +202,10 @@ export function planContractEvidence(slo: ServiceSlo, terms: ContractTerms, poli
         power: policy.canaryEvidence.power,
       })
     : null;
-  const withPassing = passing ? { ...plan, note: `${plan.note}. Passing: ${passing.note}` } : plan;
+  const withPassing = {
+    ...(passing ? { ...plan, note: `${plan.note}. Passing: ${passing.note}` } : plan),
+    plannedSeconds,
+  };
   if (latency.length === 0) return withPassing;
   return {
     ...withPassing,

@@ -202,6 +202,12 @@ export interface CanaryEvidencePlan {
   note: string;
   /** Whether each latency guardrail can conclude (PASS a healthy canary) at the service's traffic, and when. */
   latency?: LatencyEvidencePlan[];
+  /**
+   * The rollout's planned time (judge/configuration.ts `guardianRolloutPlan`) for a canary as healthy as today at
+   * today's traffic, the first PASS's evidence included; still undecided past it, the rollout asks a person. Absent
+   * in contracts drafted before it was stated.
+   */
+  plannedSeconds?: number;
 }
 
 export interface LatencyEvidencePlan {

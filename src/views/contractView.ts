@@ -426,13 +426,15 @@ function validatorView(v: Validator): ValidatorView {
 
 function rampLine(contract: Contract): string {
   const ramp = contract.terms.ramp;
+  const planned = contract.canaryEvidence.plannedSeconds;
+  const plan = planned === undefined ? '' : `; planned ~${duration(planned)} if healthy`;
   if (ramp.steps.length === 0)
-    return oneLine(`Straight to ${percent(100)}, bake ${duration(ramp.bakeTimeSeconds)}`, 200);
+    return oneLine(`Straight to ${percent(100)}, bake ${duration(ramp.bakeTimeSeconds)}${plan}`, 200);
   const steps = [...ramp.steps.map((s) => percent(s.trafficPercent)), percent(100)].join(' → ');
   const durations = [...new Set(ramp.steps.map((s) => s.minDurationSeconds))].map(duration).join('/');
   const requests = [...new Set(ramp.steps.map((s) => s.minRequests))].map(count).join('/');
   return oneLine(
-    `${steps}; at least ${durations} and ${requests} requests per step; bake ${duration(ramp.bakeTimeSeconds)} at ${percent(100)}`,
+    `${steps}; at least ${durations} and ${requests} requests per step; bake ${duration(ramp.bakeTimeSeconds)} at ${percent(100)}${plan}`,
     300,
   );
 }

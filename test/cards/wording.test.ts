@@ -2,12 +2,13 @@
 import { describe, expect, it } from 'vitest';
 import { renderDecisionCard } from '../../src/cards/index.js';
 import { applyAmendment, draftContract } from '../../src/domain/contract.js';
+import { guardianRolloutPlan } from '../../src/domain/judge/configuration.js';
 import type { RiskLevel } from '../../src/domain/model.js';
 import { DEFAULT_POLICY } from '../../src/domain/policy.js';
 import { assessRisk } from '../../src/domain/risk/engine.js';
 import { explainRisk } from '../../src/negotiation/explain.js';
 import { contractView, personName } from '../../src/views/contractView.js';
-import { percent } from '../../src/views/format.js';
+import { duration, percent } from '../../src/views/format.js';
 import { FIXED_NOW, makeChange, makeFinding, makeRequest, makeRisk } from '../support/fixtures.js';
 import { ordinaryContract } from './cardFixtures.js';
 
@@ -40,6 +41,19 @@ describe('contract card wording', () => {
     const view = contractView({ contract: ordinaryContract() });
     expect(view.risk.scoreLine).toBe(`score 60/100 · confidence 80${NBSP}%`);
     expect(view.ramp).not.toMatch(/\d %/);
+  });
+
+  it('states the planned time on the ramp line, as the guardian plans the rollout', () => {
+    for (const request of [makeRequest(), makeRequest({ slo: { currentQps: 2, currentErrorRatePercent: 0.2 } })]) {
+      const contract = contractAt('high', request);
+      const { slo } = contract.deployment;
+      const planned = guardianRolloutPlan(
+        { ...contract.terms, targetErrorRatePercent: slo.targetErrorRatePercent },
+        { serviceQps: slo.currentQps, today: slo },
+      ).seconds;
+      expect(contract.canaryEvidence.plannedSeconds).toBe(planned);
+      expect(contractView({ contract }).ramp).toMatch(new RegExp(`; planned ~${duration(planned)} if healthy$`));
+    }
   });
 
   it('says the traffic is unknown instead of "~0 users", and names a missing canary', () => {

@@ -4,7 +4,15 @@
  */
 import { formatNumber as n } from '../contractTerms.js';
 import type { Contract } from '../model.js';
-import { approvalLine, canaryEvidenceLine, describeEvidence, oneLine, rampLine, satisfiedLabel } from './text.js';
+import {
+  approvalLine,
+  canaryEvidenceLine,
+  describeEvidence,
+  oneLine,
+  plannedTimeLine,
+  rampLine,
+  satisfiedLabel,
+} from './text.js';
 
 const LEVEL_BADGE: Record<string, string> = { low: '🟢', medium: '🟡', high: '🟠', critical: '🔴' };
 
@@ -62,8 +70,10 @@ export function renderContractMarkdown(contract: Contract): string {
     push(`- ${n(s.trafficPercent)} %: at least ${s.minDurationSeconds} s and ${s.minRequests} requests`);
   push(
     `- analysis every ${ramp.analysisIntervalSeconds} s; roll back after ${ramp.consecutiveFailureLimit} consecutive or ${ramp.cumulativeFailureLimit} total failed intervals`,
-    '',
   );
+  const planned = plannedTimeLine(contract);
+  if (planned) push(`- ${esc(planned)}`);
+  push('');
   push(`**Canary evidence:** ${esc(canaryEvidenceLine(contract))}  `, esc(contract.canaryEvidence.note), '');
 
   push('### Validators (proof required)', '');

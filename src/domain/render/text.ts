@@ -6,7 +6,9 @@
  */
 
 import { formatNumber as n } from '../contractTerms.js';
+import { durationText } from '../durationText.js';
 import type { Contract, Evidence, Guardrail, RampSchedule, Validator } from '../model.js';
+import { DEFAULT_PROGRESS_DEADLINE_SECONDS } from '../rollout/stateMachine.js';
 
 const RULE = '='.repeat(60);
 const MAX_EVIDENCE = 3;
@@ -64,6 +66,8 @@ export function renderContractText(contract: Contract): string {
   push(
     `  Analysis every ${contract.terms.ramp.analysisIntervalSeconds}s; roll back after ${contract.terms.ramp.consecutiveFailureLimit} consecutive or ${contract.terms.ramp.cumulativeFailureLimit} total failed intervals`,
   );
+  const planned = plannedTimeLine(contract);
+  if (planned) push(`  ${planned}`);
   push('');
 
   const ev = contract.canaryEvidence;
@@ -124,6 +128,13 @@ export function rampLine(ramp: RampSchedule): string {
   return steps.length === 0
     ? `no canary: straight to 100 %, bake ${ramp.bakeTimeSeconds}s`
     : `${[...steps, '100 %'].join(' → ')}, bake ${ramp.bakeTimeSeconds}s`;
+}
+
+/** The rollout's planned time as the contract states it; null for a contract drafted before it was stated. */
+export function plannedTimeLine(contract: Contract): string | null {
+  const planned = contract.canaryEvidence.plannedSeconds;
+  if (planned === undefined) return null;
+  return `Planned: about ${durationText(planned)} for a canary as healthy as today, its first PASS's evidence included; a rollout still undecided ${durationText(DEFAULT_PROGRESS_DEADLINE_SECONDS)} later asks a person`;
 }
 
 export function canaryEvidenceLine(contract: Contract): string {

@@ -37,7 +37,7 @@ import {
   TERMINAL_PHASES,
 } from './types.js';
 
-const DEFAULT_PROGRESS_DEADLINE_SECONDS = 600;
+export const DEFAULT_PROGRESS_DEADLINE_SECONDS = 600;
 
 export function initialRolloutState(): RolloutState {
   return { phase: 'pending' };
