@@ -234,7 +234,8 @@ export function contractView(input: ContractCardInput): ContractView {
     facts,
     factors: shown.map((f) => ({
       label: oneLine(capitalise(FACTOR_LABELS[f.factor] ?? f.factor), 80),
-      points: `+${num(round1(f.points))}`,
+      // A category the risk model gives no weight (no measured lift) is shown as the evidence it is, not as "+0".
+      points: f.points > 0 ? `+${num(round1(f.points))}` : 'evidence only',
       evidence: evidenceLine(f.evidence, evidenceCap, f.summary),
     })),
     hasFactors: shown.length > 0,

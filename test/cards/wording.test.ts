@@ -83,6 +83,19 @@ describe('contract card wording', () => {
     expect(detailed.canaryEvidence).toContain('binomial');
   });
 
+  it('shows a factor the risk model gives no points as evidence only, not as "+0"', () => {
+    const contract = draftContract(
+      makeRequest(),
+      makeRisk('high', [makeFinding('change_size_spread', [], 42.5), makeFinding('database_migration', [], 0)]),
+      DEFAULT_POLICY,
+      { now: FIXED_NOW },
+    );
+    expect(contractView({ contract }).factors.map((f) => [f.label, f.points])).toEqual([
+      ['Change size and spread', '+42.5'],
+      ['Database schema/migration', 'evidence only'],
+    ]);
+  });
+
   it('clips evidence at a word boundary, and generated evidence later than user text', () => {
     const long = 'word '.repeat(60).trim();
     const contract = draftContract(
