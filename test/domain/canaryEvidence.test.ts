@@ -7,6 +7,7 @@ import {
   requestsNeeded,
 } from '../../src/domain/canaryEvidence.js';
 import { normalQuantile } from '../../src/domain/judge/distributions.js';
+import { guardrail } from './judge/fixtures.js';
 
 const base = { alpha: 0.05, power: 0.8 };
 
@@ -178,19 +179,11 @@ describe('planLatencyEvidence', () => {
 });
 
 describe('planErrorPassEvidence: how long a canary as healthy as today takes to PASS the error guardrail', () => {
-  const guardrail = {
-    metric: 'error_rate' as const,
-    comparator: '<' as const,
-    threshold: 0.4,
-    unit: '%' as const,
-    windowSeconds: 900,
-    minimumEvidence: { minRequests: 500, minIntervals: 3 },
-    basis: 'test',
-  };
+  const errorGuardrail = guardrail('error_rate', 0.4, 500, 3);
   const plan = (qps: number, currentErrorRatePercent = 0.226) =>
     planErrorPassEvidence({
       currentErrorRatePercent,
-      guardrail,
+      guardrail: errorGuardrail,
       qps,
       firstStepPercent: 10,
       durationSeconds: 420,

@@ -1,17 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { passRequirement, requestsBeforeFirstPass } from '../../../src/domain/judge/passEvidence.js';
-import type { Guardrail } from '../../../src/domain/model.js';
+import { guardrail } from './fixtures.js';
 
 const settings = { passAlpha: 0.1, power: 0.8 };
-const guardrail = (metric: Guardrail['metric'], threshold: number, minRequests: number): Guardrail => ({
-  metric,
-  comparator: '<',
-  threshold,
-  unit: metric === 'error_rate' ? '%' : 'ms',
-  windowSeconds: 900,
-  minimumEvidence: { minRequests, minIntervals: 3 },
-  basis: 'test',
-});
 /** PetSite's figures over the first 24 h of the PetShop noissue series (the replay benchmark's reference). */
 const petSite = { currentErrorRatePercent: 0.226, currentP95LatencyMs: 318.8, currentP99LatencyMs: 483.1 };
 

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { guardianRolloutPlan } from '../../../src/domain/judge/configuration.js';
 import type { RampSchedule } from '../../../src/domain/model.js';
 import { planRollout } from '../../../src/domain/rollout/plan.js';
+import { guardrail } from '../judge/fixtures.js';
 
 /** The default policy's high-risk ramp. */
 const high = (analysisIntervalSeconds: number): RampSchedule => ({
@@ -94,17 +95,7 @@ describe('planRollout: the time the guardian needs when every verdict passes', (
 
   it('plans the time a canary as healthy as today needs for its first PASS, not only the windows', () => {
     // PetSite as the replay benchmark drafts it: 0.226 % errors today against a 0.4 % guardrail, 1.61 requests/s.
-    const guardrails = [
-      {
-        metric: 'error_rate' as const,
-        comparator: '<' as const,
-        threshold: 0.4,
-        unit: '%' as const,
-        windowSeconds: 900,
-        minimumEvidence: { minRequests: 500, minIntervals: 3 },
-        basis: 'test',
-      },
-    ];
+    const guardrails = [guardrail('error_rate', 0.4, 500, 3)];
     const terms = { guardrails, ramp: high(300), targetErrorRatePercent: 0.1 };
     const today = { currentErrorRatePercent: 0.226, currentP95LatencyMs: 319, currentP99LatencyMs: 483 };
     const qps = 1.61;
